@@ -11,6 +11,8 @@ namespace Vlm2Vec.TorchSharp.Tests.Modeling;
 /// </summary>
 public sealed class IndependentReferenceTests
 {
+    public IndependentReferenceTests() => TorchSharpRuntime.EnsureLoaded();
+
     private const double HiddenTolerance = 1e-4;
 
     [Fact]
