@@ -34,18 +34,45 @@ internal sealed class Qwen2VisionTransformer : nn.Module<Tensor, long[], Tensor>
     /// <param name="pixelValues"><c>(P, C·T·P·P)</c>, any float dtype (cast to the weights' dtype).</param>
     /// <param name="gridThw">Flat <c>(N, 3)</c> grids (t, h, w), already validated against <paramref name="pixelValues"/>.</param>
     /// <returns>Merged features <c>(P / merge², hidden)</c> in block raster order, image after image.</returns>
-    public override Tensor forward(Tensor pixelValues, long[] gridThw)
+    public override Tensor forward(Tensor pixelValues, long[] gridThw) => Run(pixelValues, gridThw, null);
+
+    /// <summary>The forward, also returning the patch embedding and every block's output (for parity checks).</summary>
+    internal (Tensor Merged, Tensor PatchEmbed, List<Tensor> BlockOutputs) ForwardWithIntermediates(Tensor pixelValues, long[] gridThw)
+    {
+        var intermediates = new List<Tensor>(blocks.Count + 1);
+        var merged = Run(pixelValues, gridThw, intermediates);
+        return (merged, intermediates[0], intermediates[1..]);
+    }
+
+    private Tensor Run(Tensor pixelValues, long[] gridThw, List<Tensor>? intermediates)
     {
         using var scope = NewDisposeScope();
         var hidden = patch_embed.call(pixelValues);
+        intermediates?.Add(hidden);
         using var ids = tensor(RowColumnIds(gridThw, _config.SpatialMergeSize), [hidden.shape[0], 2]);
         var (cos, sin) = RotaryEmbedding.VisionCosSin(ids, _config.HeadDim);
         var segments = SegmentLengths(gridThw);
         for (var i = 0; i < blocks.Count; i++)
         {
             var next = blocks[i].call(hidden, cos, sin, segments);
-            hidden.Dispose();
+            if (intermediates is null)
+            {
+                hidden.Dispose();
+            }
+            else
+            {
+                intermediates.Add(next);
+            }
+
             hidden = next;
+        }
+
+        if (intermediates is not null)
+        {
+            foreach (var t in intermediates)
+            {
+                t.MoveToOuterDisposeScope();
+            }
         }
 
         return merger.call(hidden).MoveToOuterDisposeScope();

@@ -180,7 +180,7 @@ public sealed class Qwen2VlForConditionalGeneration : nn.Module<Qwen2VlForwardIn
         }
 
         var positionIds = PositionIdsFor(input, grid, batch, length);
-        var (last, hiddenStates) = model.Forward(embeds, positionIds, input.AttentionMask, input.OutputHiddenStates);
+        var (last, hiddenStates, _) = model.Forward(embeds, positionIds, input.AttentionMask, input.OutputHiddenStates);
         var pooled = Pool(last, input.AttentionMask);
 
         // Each tensor is moved out of this scope exactly once (the last hidden state is also the tuple's last entry).

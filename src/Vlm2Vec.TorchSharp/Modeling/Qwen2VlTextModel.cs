@@ -54,7 +54,9 @@ internal sealed class Qwen2VlTextModel : nn.Module
     /// <param name="positionIds"><c>(3, B, L)</c> int64.</param>
     /// <param name="attentionMask"><c>(B, L)</c>, 1 on real tokens; null = no padding.</param>
     /// <param name="outputHiddenStates">Whether to return every layer's input.</param>
-    public (Tensor LastHiddenState, List<Tensor>? HiddenStates) Forward(Tensor inputsEmbeds, Tensor positionIds, Tensor? attentionMask, bool outputHiddenStates)
+    /// <param name="keepLastLayerOutput">Whether to also return the last layer's raw output (before the final norm; for parity checks).</param>
+    public (Tensor LastHiddenState, List<Tensor>? HiddenStates, Tensor? LastLayerOutput) Forward(
+        Tensor inputsEmbeds, Tensor positionIds, Tensor? attentionMask, bool outputHiddenStates, bool keepLastLayerOutput = false)
     {
         var dtype = inputsEmbeds.dtype;
         using var shared = NewDisposeScope();
@@ -76,7 +78,12 @@ internal sealed class Qwen2VlTextModel : nn.Module
         }
 
         var last = norm.call(hidden);
-        if (all is null && !ReferenceEquals(hidden, inputsEmbeds))
+        Tensor? lastLayerOutput = null;
+        if (keepLastLayerOutput && !ReferenceEquals(hidden, inputsEmbeds))
+        {
+            lastLayerOutput = hidden.MoveToOuterDisposeScope();
+        }
+        else if (all is null && !ReferenceEquals(hidden, inputsEmbeds))
         {
             hidden.Dispose();
         }
@@ -97,7 +104,7 @@ internal sealed class Qwen2VlTextModel : nn.Module
             last.MoveToOuterDisposeScope();
         }
 
-        return (last, all);
+        return (last, all, lastLayerOutput);
     }
 
     /// <summary>

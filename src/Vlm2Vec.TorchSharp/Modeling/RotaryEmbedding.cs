@@ -63,10 +63,17 @@ internal static class RotaryEmbedding
     public static (Tensor Cos, Tensor Sin) VisionCosSin(Tensor rowColumnIds, long headDim, double theta = 10000.0)
     {
         using var scope = NewDisposeScope();
-        var inv = InverseFrequencies(headDim / 2, theta); // (headDim / 4)
-        var angles = (rowColumnIds.to(ScalarType.Float32).unsqueeze(-1) * inv).flatten(1); // (S, headDim / 2)
+        var angles = VisionAngles(rowColumnIds, headDim, theta);
         var emb = cat([angles, angles], -1);
         return (emb.cos().MoveToOuterDisposeScope(), emb.sin().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The reference <c>rot_pos_emb</c>: per patch <c>[r·inv_freq, c·inv_freq]</c> <c>(S, head_dim / 2)</c>, float32.</summary>
+    public static Tensor VisionAngles(Tensor rowColumnIds, long headDim, double theta = 10000.0)
+    {
+        using var scope = NewDisposeScope();
+        var inv = InverseFrequencies(headDim / 2, theta); // (headDim / 4)
+        return (rowColumnIds.to(ScalarType.Float32).unsqueeze(-1) * inv).flatten(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Applies the vision rotation in float32 and casts back (<c>apply_rotary_pos_emb_vision</c>).</summary>
