@@ -17,6 +17,7 @@ internal sealed class Qwen2VlAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
     private readonly int _numKeyValueHeads;
     private readonly int _headDim;
     private readonly double _scaling;
+    private readonly double _dropout;
     private readonly Qwen2VlAttentionImplementation _implementation;
 
     private nn.Module<Tensor, Tensor> q_proj;
@@ -31,6 +32,7 @@ internal sealed class Qwen2VlAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
         _numKeyValueHeads = config.NumKeyValueHeads;
         _headDim = config.HeadDim;
         _scaling = Math.Pow(_headDim, -0.5);
+        _dropout = config.AttentionDropout;
         _implementation = implementation;
 
         q_proj = nn.Linear(config.HiddenSize, (long)_numHeads * _headDim, hasBias: true, dtype: dtype);
@@ -61,16 +63,18 @@ internal sealed class Qwen2VlAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
         key = RepeatKeyValue(key, groups);
         value = RepeatKeyValue(value, groups);
 
+        // Attention dropout (attention_dropout, 0 for every released Qwen2-VL) applies in training mode only.
+        var dropout = training ? _dropout : 0.0;
         var output = _implementation == Qwen2VlAttentionImplementation.Sdpa
-            ? nn.functional.scaled_dot_product_attention(query, key, value, attentionMask)
-            : EagerAttention(query, key, value, attentionMask, _scaling);
+            ? nn.functional.scaled_dot_product_attention(query, key, value, attentionMask, dropout)
+            : EagerAttention(query, key, value, attentionMask, _scaling, dropout);
 
         output = output.transpose(1, 2).contiguous().reshape(batch, length, -1);
         return o_proj.call(output).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The reference <c>eager_attention_forward</c> (dropout 0): scores, additive mask, float32 softmax, cast, values.</summary>
-    internal static Tensor EagerAttention(Tensor query, Tensor key, Tensor value, Tensor? additiveMask, double scaling)
+    /// <summary>The reference <c>eager_attention_forward</c>: scores, additive mask, float32 softmax, cast, dropout, values.</summary>
+    internal static Tensor EagerAttention(Tensor query, Tensor key, Tensor value, Tensor? additiveMask, double scaling, double dropout = 0.0)
     {
         using var scope = NewDisposeScope();
         var weights = matmul(query, key.transpose(2, 3)) * scaling;
@@ -80,6 +84,11 @@ internal sealed class Qwen2VlAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
         }
 
         weights = nn.functional.softmax(weights, -1, ScalarType.Float32).to(query.dtype);
+        if (dropout > 0)
+        {
+            weights = nn.functional.dropout(weights, dropout, training: true);
+        }
+
         return matmul(weights, value).MoveToOuterDisposeScope();
     }
 
