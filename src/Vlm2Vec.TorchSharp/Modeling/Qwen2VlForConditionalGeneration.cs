@@ -209,8 +209,9 @@ public sealed class Qwen2VlForConditionalGeneration : nn.Module<Qwen2VlForwardIn
         return visual.call(pixelValues, grid);
     }
 
-    /// <summary>Language-model logits <c>(…, vocab)</c> for final-norm hidden states.</summary>
-    internal Tensor Logits(Tensor hiddenStates)
+    /// <summary>Language-model logits <c>(…, vocab)</c> for final-norm hidden states (<c>lm_head</c>, or the embedding matrix when tied).</summary>
+    /// <exception cref="InvalidOperationException">The model was built without <see cref="Qwen2VlLoadOptions.IncludeLanguageModelHead"/>.</exception>
+    public Tensor Logits(Tensor hiddenStates)
     {
         if (!HasLanguageModelHead)
         {
