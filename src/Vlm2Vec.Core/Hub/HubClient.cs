@@ -327,7 +327,7 @@ public sealed class HubClient : IDisposable
             return null;
         }
 
-        var length = size ?? new FileInfo(pointer).Length;
+        var length = size ?? HubRepoCache.ContentLength(pointer);
         tracker.StartFile(path, length).Cached();
         return pointer;
     }
@@ -340,7 +340,7 @@ public sealed class HubClient : IDisposable
             var pointer = cache.PointerPath(commit, path);
             if (HubRepoCache.PointerExists(pointer))
             {
-                tracker.SetTotals(1, new FileInfo(pointer).Length);
+                tracker.SetTotals(1, HubRepoCache.ContentLength(pointer));
                 CachedPointer(cache, commit, path, tracker);
                 return pointer;
             }

@@ -66,6 +66,13 @@ internal sealed class HubRepoCache
         return info.ResolveLinkTarget(returnFinalTarget: true) is { Exists: true };
     }
 
+    /// <summary>The size of the content a snapshot entry shows (a symlink's target, not the link itself).</summary>
+    public static long ContentLength(string pointerPath)
+    {
+        var info = new FileInfo(pointerPath);
+        return info.LinkTarget is null ? info.Length : ((FileInfo)info.ResolveLinkTarget(returnFinalTarget: true)!).Length;
+    }
+
     /// <summary>The commit a revision resolves to in the cache: the revision itself when it is a commit, else <c>refs/{revision}</c>.</summary>
     public string? ResolveCachedCommit(string revision)
     {

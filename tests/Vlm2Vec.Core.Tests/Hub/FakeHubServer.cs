@@ -7,8 +7,33 @@ using System.Text.Json;
 
 namespace Vlm2Vec.Core.Tests.Hub;
 
-/// <summary>One request the fake hub or CDN received.</summary>
-internal sealed record RecordedRequest(bool Cdn, string Method, string Path, string? Range, string? Authorization, int Status, string? RepoPath);
+/// <summary>One request the fake hub or CDN received, recorded when it arrives; status and repo path are filled in as it is answered.</summary>
+internal sealed class RecordedRequest
+{
+    public RecordedRequest(bool cdn, string method, string path, string? range, string? authorization)
+    {
+        Cdn = cdn;
+        Method = method;
+        Path = path;
+        Range = range;
+        Authorization = authorization;
+    }
+
+    public bool Cdn { get; }
+
+    public string Method { get; }
+
+    public string Path { get; }
+
+    public string? Range { get; }
+
+    public string? Authorization { get; }
+
+    /// <summary>The status answered; 0 while in progress, -1 when the client went away.</summary>
+    public int Status { get; set; }
+
+    public string? RepoPath { get; set; }
+}
 
 /// <summary>Faults injected into the serving of one repo path.</summary>
 internal sealed class FileFault
@@ -153,7 +178,8 @@ internal sealed class FakeHubServer : IDisposable
     {
         var request = context.Request;
         var response = context.Response;
-        string? repoPath = null;
+        var record = new RecordedRequest(cdn, request.HttpMethod, request.RawUrl ?? string.Empty, request.Headers["Range"], request.Headers["Authorization"]);
+        Requests.Enqueue(record);
         try
         {
             var rawPath = request.RawUrl!.Split('?')[0];
@@ -165,19 +191,19 @@ internal sealed class FakeHubServer : IDisposable
                 var found = sha is null ? null : FindBySha(sha);
                 if (found is null)
                 {
-                    Finish(context, cdn, null, 404);
+                    Finish(context, record, 404);
                     return;
                 }
 
-                repoPath = found.Value.Path;
-                await ServeContentAsync(context, cdn, found.Value.Path, found.Value.Content).ConfigureAwait(false);
+                record.RepoPath = found.Value.Path;
+                await ServeContentAsync(context, record, found.Value.Content).ConfigureAwait(false);
                 return;
             }
 
             if (token is not null && !ValidTokens.Contains(token))
             {
                 response.AddHeader("X-Error-Message", "Invalid credentials in Authorization header");
-                Finish(context, cdn, null, 401);
+                Finish(context, record, 401);
                 return;
             }
 
@@ -185,11 +211,11 @@ internal sealed class FakeHubServer : IDisposable
             {
                 if (Interlocked.Decrement(ref _listingFailures) >= 0)
                 {
-                    Finish(context, cdn, null, 503);
+                    Finish(context, record, 503);
                     return;
                 }
 
-                var repo = CheckAccess(context, segments[2] + "/" + segments[3], token);
+                var repo = CheckAccess(context, record, segments[2] + "/" + segments[3], token);
                 if (repo is null)
                 {
                     return;
@@ -200,7 +226,7 @@ internal sealed class FakeHubServer : IDisposable
                 if (commit is null)
                 {
                     response.AddHeader("X-Error-Code", "RevisionNotFound");
-                    Finish(context, cdn, null, 404);
+                    Finish(context, record, 404);
                     return;
                 }
 
@@ -208,25 +234,26 @@ internal sealed class FakeHubServer : IDisposable
                 response.ContentType = "application/json";
                 response.ContentLength64 = body.Length;
                 await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
-                Finish(context, cdn, null, 200);
+                Finish(context, record, 200);
                 return;
             }
 
             if (segments.Length >= 5 && segments[2] == "resolve")
             {
-                var repo = CheckAccess(context, segments[0] + "/" + segments[1], token);
+                var repo = CheckAccess(context, record, segments[0] + "/" + segments[1], token);
                 if (repo is null)
                 {
                     return;
                 }
 
                 var revision = Uri.UnescapeDataString(segments[3]);
-                repoPath = string.Join('/', segments[4..].Select(Uri.UnescapeDataString));
+                var repoPath = string.Join('/', segments[4..].Select(Uri.UnescapeDataString));
+                record.RepoPath = repoPath;
                 var commit = repo.ResolveCommit(revision);
                 if (commit is null)
                 {
                     response.AddHeader("X-Error-Code", "RevisionNotFound");
-                    Finish(context, cdn, repoPath, 404);
+                    Finish(context, record, 404);
                     return;
                 }
 
@@ -234,7 +261,7 @@ internal sealed class FakeHubServer : IDisposable
                 if (!repo.Commits[commit].TryGetValue(repoPath, out var content))
                 {
                     response.AddHeader("X-Error-Code", "EntryNotFound");
-                    Finish(context, cdn, repoPath, 404);
+                    Finish(context, record, 404);
                     return;
                 }
 
@@ -245,25 +272,25 @@ internal sealed class FakeHubServer : IDisposable
                     response.AddHeader("X-Linked-Size", content.Length.ToString(CultureInfo.InvariantCulture));
                     response.AddHeader("ETag", $"\"{FakeRepo.GitBlobSha1(Encoding.ASCII.GetBytes("lfs pointer " + sha))}\"");
                     response.RedirectLocation = $"http://127.0.0.1:{CdnPort}/cdn/{sha}?expires=1&signature=abc";
-                    Finish(context, cdn, repoPath, 302);
+                    Finish(context, record, 302);
                     return;
                 }
 
                 response.AddHeader("ETag", $"\"{FakeRepo.GitBlobSha1(content)}\"");
-                await ServeContentAsync(context, cdn, repoPath, content).ConfigureAwait(false);
+                await ServeContentAsync(context, record, content).ConfigureAwait(false);
                 return;
             }
 
-            Finish(context, cdn, null, 404);
+            Finish(context, record, 404);
         }
         catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
         {
             // The client went away (a cancelled or cut transfer): nothing to answer.
-            Record(context, cdn, repoPath, -1);
+            record.Status = -1;
         }
     }
 
-    private FakeRepo? CheckAccess(HttpListenerContext context, string repoId, string? token)
+    private FakeRepo? CheckAccess(HttpListenerContext context, RecordedRequest record, string repoId, string? token)
     {
         var response = context.Response;
         if (!Repos.TryGetValue(repoId, out var repo) || (repo.PrivateToken is not null && repo.PrivateToken != token))
@@ -271,7 +298,7 @@ internal sealed class FakeHubServer : IDisposable
             // Like the hub: anonymous requests cannot tell a missing repository from a private one.
             response.AddHeader("X-Error-Code", "RepoNotFound");
             response.AddHeader("X-Error-Message", "Repository not found");
-            Finish(context, false, null, token is null ? 401 : 404);
+            Finish(context, record, token is null ? 401 : 404);
             return null;
         }
 
@@ -279,15 +306,16 @@ internal sealed class FakeHubServer : IDisposable
         {
             response.AddHeader("X-Error-Code", "GatedRepo");
             response.AddHeader("X-Error-Message", "Access to model " + repoId + " is restricted.");
-            Finish(context, false, null, token is null ? 401 : 403);
+            Finish(context, record, token is null ? 401 : 403);
             return null;
         }
 
         return repo;
     }
 
-    private async Task ServeContentAsync(HttpListenerContext context, bool cdn, string repoPath, byte[] content)
+    private async Task ServeContentAsync(HttpListenerContext context, RecordedRequest record, byte[] content)
     {
+        var repoPath = record.RepoPath!;
         var request = context.Request;
         var response = context.Response;
         var fault = Faults.GetValueOrDefault(repoPath);
@@ -306,7 +334,7 @@ internal sealed class FakeHubServer : IDisposable
             if (start >= content.Length)
             {
                 response.AddHeader("Content-Range", $"bytes */{content.Length}");
-                Finish(context, cdn, repoPath, 416);
+                Finish(context, record, 416);
                 return;
             }
 
@@ -319,13 +347,14 @@ internal sealed class FakeHubServer : IDisposable
         response.ContentLength64 = content.Length - start;
         if (request.HttpMethod == "HEAD")
         {
-            Finish(context, cdn, repoPath, status);
+            Finish(context, record, status);
             return;
         }
 
         var interrupt = request.HttpMethod == "GET" && fault is { InterruptAfterBytes: >= 0 } && fault.TakeInterrupt() ? fault.InterruptAfterBytes : -1;
         var stall = request.HttpMethod == "GET" && fault is { StallAfterBytes: >= 0 } && fault.TakeStall() ? fault.StallAfterBytes : -1;
         var inFlight = Interlocked.Increment(ref _bodiesInFlight);
+        var counted = true;
         UpdatePeak(inFlight);
         try
         {
@@ -340,7 +369,7 @@ internal sealed class FakeHubServer : IDisposable
                     chunk = chunk[..(int)(cutAt - sent)];
                     await response.OutputStream.WriteAsync(chunk).ConfigureAwait(false);
                     await response.OutputStream.FlushAsync().ConfigureAwait(false);
-                    Record(context, cdn, repoPath, status);
+                    record.Status = status;
                     if (stall >= 0)
                     {
                         await Task.Delay(TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false);
@@ -348,6 +377,14 @@ internal sealed class FakeHubServer : IDisposable
 
                     response.Abort();
                     return;
+                }
+
+                if (chunk.Length == remaining.Length)
+                {
+                    // Leave the in-flight count before the last bytes: the client cannot start its next transfer
+                    // before it has them, so the peak never counts a transfer that already ended on the client.
+                    Interlocked.Decrement(ref _bodiesInFlight);
+                    counted = false;
                 }
 
                 await response.OutputStream.WriteAsync(chunk).ConfigureAwait(false);
@@ -360,7 +397,7 @@ internal sealed class FakeHubServer : IDisposable
                 }
             }
 
-            Record(context, cdn, repoPath, status);
+            record.Status = status;
             response.Close();
         }
         catch (OperationCanceledException)
@@ -369,7 +406,10 @@ internal sealed class FakeHubServer : IDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _bodiesInFlight);
+            if (counted)
+            {
+                Interlocked.Decrement(ref _bodiesInFlight);
+            }
         }
     }
 
@@ -382,22 +422,12 @@ internal sealed class FakeHubServer : IDisposable
         }
     }
 
-    private void Finish(HttpListenerContext context, bool cdn, string? repoPath, int status)
+    private static void Finish(HttpListenerContext context, RecordedRequest record, int status)
     {
         context.Response.StatusCode = status;
-        Record(context, cdn, repoPath, status);
+        record.Status = status;
         context.Response.Close();
     }
-
-    private void Record(HttpListenerContext context, bool cdn, string? repoPath, int status) =>
-        Requests.Enqueue(new RecordedRequest(
-            cdn,
-            context.Request.HttpMethod,
-            context.Request.RawUrl ?? string.Empty,
-            context.Request.Headers["Range"],
-            context.Request.Headers["Authorization"],
-            status,
-            repoPath));
 
     private (string Path, byte[] Content)? FindBySha(string sha)
     {
