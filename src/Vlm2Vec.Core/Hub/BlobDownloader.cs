@@ -298,7 +298,7 @@ internal sealed class BlobDownloader
 
                 return stream;
             }
-            catch (IOException ex) when (ex.HResult is SharingViolation or LockViolation)
+            catch (IOException ex) when (IsLockedByAnother(ex))
             {
                 if (!waitLogged)
                 {
@@ -309,6 +309,21 @@ internal sealed class BlobDownloader
                 await Task.Delay(LockPollInterval, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether opening failed because another handle holds the lock: a sharing or lock violation on Windows; on Unix,
+    /// where .NET emulates <see cref="FileShare.None"/> with <c>flock</c>, the errno EWOULDBLOCK (11 on Linux, 35 on BSD/macOS).
+    /// </summary>
+    private static bool IsLockedByAnother(IOException ex)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return ex.HResult is SharingViolation or LockViolation;
+        }
+
+        var wouldBlock = OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() || OperatingSystem.IsIOS() ? 35 : 11;
+        return ex.HResult == wouldBlock;
     }
 
     private void WarnIfLowDiskSpace(BlobDownload job, long alreadyThere)

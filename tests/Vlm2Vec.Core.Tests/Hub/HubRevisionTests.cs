@@ -107,4 +107,34 @@ public sealed class HubRevisionTests : IDisposable
         Assert.Single(_kit.Server.BodyRequests(FakeModelFiles.Shard1));
         _kit.AssertCacheConsistent();
     }
+
+    [Fact]
+    public async Task A_revision_with_slashes_is_escaped_in_urls_and_nested_under_refs()
+    {
+        var prCommit = _kit.Repo.AddCommit(FakeModelFiles.Create("pr"), "refs/pr/1");
+        using var client = _kit.CreateClient();
+
+        var folder = await client.DownloadSnapshotAsync(HubTestKit.RepoId, "refs/pr/1");
+        var file = await client.DownloadFileAsync(HubTestKit.RepoId, "config.json", "refs/pr/1");
+
+        Assert.Equal(prCommit, Path.GetFileName(folder));
+        Assert.Equal(Path.Combine(folder, "config.json"), file);
+        Assert.Equal(prCommit, File.ReadAllText(Path.Combine(_kit.StorageFolder, "refs", "refs", "pr", "1")));
+        Assert.Contains(_kit.Server.Requests, r => r.Path.StartsWith("/api/models/test-org/tiny-vlm2vec/revision/refs%2Fpr%2F1", StringComparison.Ordinal));
+        Assert.Contains(_kit.Server.Requests, r => r.Path == "/test-org/tiny-vlm2vec/resolve/refs%2Fpr%2F1/config.json");
+    }
+
+    [Theory]
+    [InlineData("../main")]
+    [InlineData("refs//pr")]
+    [InlineData("")]
+    public async Task An_unsafe_revision_is_refused_before_any_request(string revision)
+    {
+        using var client = _kit.CreateClient();
+
+        var error = await Assert.ThrowsAsync<HubException>(() => client.DownloadSnapshotAsync(HubTestKit.RepoId, revision));
+
+        Assert.Equal(HubErrorKind.RevisionNotFound, error.Kind);
+        Assert.Empty(_kit.Server.Requests);
+    }
 }

@@ -167,4 +167,29 @@ public sealed class HubTransferFaultTests : IDisposable
         var bodies = _kit.Server.BodyRequests(FakeModelFiles.Shard1);
         Assert.Equal(["bytes=50000-", null], bodies.Select(b => b.Range));
     }
+
+    [Fact]
+    public async Task A_partial_file_locked_by_another_process_is_waited_for_and_not_fetched_twice()
+    {
+        var shard = _kit.MainFiles[FakeModelFiles.Shard2];
+        var blob = Path.Combine(_kit.StorageFolder, "blobs", FakeRepo.Sha256(shard));
+        Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
+        var otherProcess = new FileStream(blob + ".incomplete", FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+        using var client = _kit.CreateClient();
+
+        var download = client.DownloadFileAsync(HubTestKit.RepoId, FakeModelFiles.Shard2);
+        await Task.Delay(700);
+
+        Assert.False(download.IsCompleted);
+        Assert.Empty(_kit.Server.BodyRequests(FakeModelFiles.Shard2));
+
+        // The other process finishes: the blob appears and the lock is released.
+        await File.WriteAllBytesAsync(blob, shard);
+        await otherProcess.DisposeAsync();
+        File.Delete(blob + ".incomplete");
+        var path = await download;
+
+        Assert.Equal(FakeRepo.Sha256(shard), HubTestKit.Sha256OfFile(path));
+        Assert.Empty(_kit.Server.BodyRequests(FakeModelFiles.Shard2));
+    }
 }
