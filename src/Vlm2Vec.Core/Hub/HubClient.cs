@@ -73,11 +73,11 @@ public sealed class HubClient : IDisposable
 
         if (_settings.Offline)
         {
-            return CachedSnapshotOrThrow(cache, revision, filter, tracker, reason: null);
+            return CachedSnapshotOrThrow(cache, revision, filter, tracker);
         }
 
         // A commit never changes: when its listing is cached and every selected file is there, no request is needed.
-        IReadOnlyList<HubRepoFile>? files = null;
+        IReadOnlyList<HubRepoFile> files;
         string commit;
         if (HubNames.IsCommitHash(revision) && cache.ReadTree(revision) is { } cachedTree)
         {
@@ -358,7 +358,7 @@ public sealed class HubClient : IDisposable
             cache.RepoId, path);
     }
 
-    private string CachedSnapshotOrThrow(HubRepoCache cache, string revision, HubFileFilter filter, DownloadProgressTracker tracker, HubException? reason)
+    private string CachedSnapshotOrThrow(HubRepoCache cache, string revision, HubFileFilter filter, DownloadProgressTracker tracker)
     {
         if (TryCachedSnapshot(cache, revision, filter, out var folder, out var missing))
         {
@@ -374,7 +374,7 @@ public sealed class HubClient : IDisposable
             HubErrorKind.OfflineCacheMiss,
             $"Offline mode is on (HF_HUB_OFFLINE or HubClientOptions.Offline) and {what}. Download it once with network access " +
             $"(vlm2vec pull {cache.RepoId}), or point HF_HUB_CACHE at a cache that holds it.",
-            cache.RepoId, null, null, reason);
+            cache.RepoId);
     }
 
     /// <summary>
