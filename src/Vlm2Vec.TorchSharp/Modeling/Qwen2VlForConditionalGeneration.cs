@@ -30,7 +30,6 @@ public sealed class Qwen2VlForConditionalGeneration : nn.Module<Qwen2VlForwardIn
         }
 
         Config = config;
-        DType = dtype;
         AttentionImplementation = implementation;
         HasLanguageModelHead = includeLanguageModelHead;
         model = new Qwen2VlTextModel(config, dtype, implementation);
@@ -52,8 +51,8 @@ public sealed class Qwen2VlForConditionalGeneration : nn.Module<Qwen2VlForwardIn
     /// <summary>The model's config.</summary>
     public Qwen2VlConfig Config { get; }
 
-    /// <summary>Parameter and activation dtype.</summary>
-    public ScalarType DType { get; }
+    /// <summary>Parameter and activation dtype (that of the weights, so it follows a later <c>to(dtype)</c>).</summary>
+    public ScalarType DType => model.EmbedTokens.weight!.dtype;
 
     /// <summary>Attention kernel in use.</summary>
     public Qwen2VlAttentionImplementation AttentionImplementation { get; }
