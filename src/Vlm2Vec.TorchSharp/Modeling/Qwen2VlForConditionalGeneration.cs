@@ -231,13 +231,14 @@ public sealed class Qwen2VlForConditionalGeneration : nn.Module<Qwen2VlForwardIn
         var batch = lastHiddenState.shape[0];
         var length = lastHiddenState.shape[1];
         Tensor reps;
-        if (attentionMask is null || attentionMask[TensorIndex.Colon, -1].sum().item<long>() == batch)
+        var mask = attentionMask?.to(ScalarType.Int64);
+        if (mask is null || mask[TensorIndex.Colon, -1].sum().item<long>() == batch)
         {
             reps = lastHiddenState[TensorIndex.Colon, -1, TensorIndex.Colon];
         }
         else
         {
-            var index = attentionMask.to(ScalarType.Int64).sum(1) - 1;
+            var index = mask.sum(1) - 1;
             index = where(index.lt(0), index + length, index);
             reps = lastHiddenState[TensorIndex.Tensor(arange(batch, dtype: ScalarType.Int64)), TensorIndex.Tensor(index)];
         }
