@@ -30,8 +30,13 @@ internal static class LoraLayerParts
             switch (config.InitLoraWeights.ToLowerInvariant())
             {
                 case "gaussian":
-                    // PEFT: nn.init.normal_(lora_A.weight, std=1 / r); B = 0.
-                    nn.init.normal_(a.weight!, 0, 1.0 / rank, generator);
+                    // PEFT: nn.init.normal_(lora_A.weight, std=1 / r); B = 0. (TorchSharp's init.normal_ ignores its
+                    // generator argument, so the draw is made with randn.)
+                    using (var draw = randn(a.weight!.shape, dtype: ScalarType.Float32, device: device, generator: generator))
+                    {
+                        a.weight!.copy_(draw.mul_(1.0 / rank));
+                    }
+
                     b.weight!.zero_();
                     break;
                 case "true":

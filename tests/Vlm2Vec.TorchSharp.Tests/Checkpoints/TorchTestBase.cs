@@ -24,6 +24,13 @@ public abstract class TorchTestBase : IDisposable
         Assert.True(max <= tolerance, $"{what ?? "tensors"} differ by {max} (tolerance {tolerance})");
     }
 
+    /// <summary>Like <see cref="AssertClose"/> with the tolerance relative to the largest magnitude in <paramref name="expected"/> (at least 1).</summary>
+    protected static void AssertRelativelyClose(Tensor expected, Tensor actual, double relativeTolerance, string? what = null)
+    {
+        using var scale = expected.detach().to(ScalarType.Float64).abs().max();
+        AssertClose(expected, actual, relativeTolerance * Math.Max(1, scale.item<double>()), what);
+    }
+
     /// <summary>Exact equality of shape, type and bytes.</summary>
     protected static void AssertIdentical(Tensor expected, Tensor actual, string? what = null)
     {
