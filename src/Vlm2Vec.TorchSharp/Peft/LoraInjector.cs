@@ -234,7 +234,11 @@ public static class LoraInjector
             var linear = module.MergeAndUnload();
             Replace(model, name, linear);
             merged.Add(name);
-            ((nn.Module)module).Dispose();
+
+            // Not the wrapper itself: disposing a module disposes its children, and the base Linear lives on.
+            module.LoraA.Dispose();
+            module.LoraB.Dispose();
+            module.MagnitudeVector?.Dispose();
         }
 
         return merged;
