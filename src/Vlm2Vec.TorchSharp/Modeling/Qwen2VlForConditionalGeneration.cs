@@ -71,7 +71,9 @@ public sealed class Qwen2VlForConditionalGeneration : nn.Module<Qwen2VlForwardIn
     /// Loads a Hugging Face checkpoint folder: <c>config.json</c> plus <c>model.safetensors</c>,
     /// <c>model.safetensors.index.json</c> shards, or <c>pytorch_model.bin</c> (sharded or not). Both the classic
     /// (<c>model.*</c>, <c>visual.*</c>) and the newer (<c>model.language_model.*</c>, <c>model.visual.*</c>) names are
-    /// accepted; every parameter must be present with its exact shape and no unknown tensor may be left over.
+    /// accepted; every parameter must be present with its exact shape and no unknown tensor may be left over. A PEFT
+    /// adapter (<see cref="Qwen2VlLoadOptions.AdapterPath"/>) is merged while loading, or injected as LoRA/DoRA modules
+    /// (<see cref="Qwen2VlLoadOptions.MergeAdapter"/> = false).
     /// </summary>
     /// <exception cref="ModelFormatException">Missing or unusable files, wrong or missing tensors.</exception>
     public static Qwen2VlForConditionalGeneration FromPretrained(string folder, Qwen2VlLoadOptions? options = null)
@@ -84,21 +86,11 @@ public sealed class Qwen2VlForConditionalGeneration : nn.Module<Qwen2VlForwardIn
             throw new ModelFormatException($"Model folder '{folder}' does not exist.");
         }
 
-        if (options.AdapterPath is not null && !options.MergeAdapter)
-        {
-            throw new NotSupportedException(
-                "Keeping a PEFT adapter unmerged needs the LoRA/DoRA modules, which this build does not include yet; load with MergeAdapter = true.");
-        }
-
         var config = Qwen2VlConfig.Load(Path.Combine(folder, "config.json"));
         var result = new Qwen2VlForConditionalGeneration(config, options.DType, options.AttentionImplementation, options.IncludeLanguageModelHead);
         try
         {
-            Qwen2VlCheckpoint.LoadWeights(result, folder);
-            if (options.AdapterPath is not null)
-            {
-                PeftAdapterMerger.Merge(result, options.AdapterPath);
-            }
+            Qwen2VlCheckpoint.LoadWeights(result, folder, options.AdapterPath, options.MergeAdapter);
         }
         catch
         {
@@ -127,7 +119,8 @@ public sealed class Qwen2VlForConditionalGeneration : nn.Module<Qwen2VlForwardIn
 
     /// <summary>
     /// Writes a Hugging Face folder: <c>config.json</c> (classic flat layout, <c>torch_dtype</c> set to this model's dtype)
-    /// and <c>model.safetensors</c> with the canonical names. Tied embeddings write no <c>lm_head.weight</c>.
+    /// and <c>model.safetensors</c> with the canonical names. Tied embeddings write no <c>lm_head.weight</c>. With injected
+    /// (unmerged) adapters the adapter tensors are part of the state dict: merge or extract them first.
     /// </summary>
     public void SavePretrained(string folder)
     {

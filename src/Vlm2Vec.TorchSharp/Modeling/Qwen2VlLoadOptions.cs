@@ -14,8 +14,8 @@ public sealed class Qwen2VlLoadOptions
     /// DoRA, applied on top of the base checkpoint; null for none.</summary>
     public string? AdapterPath { get; init; }
 
-    /// <summary>Merge the adapter into the base weights (default; what VLM2Vec does for evaluation). Keeping it unmerged
-    /// needs the LoRA/DoRA modules and is not available yet.</summary>
+    /// <summary>Merge the adapter into the base weights while loading (default; what VLM2Vec does for evaluation). False
+    /// wraps the targeted projections in LoRA/DoRA modules holding the adapter (to keep training it, or to run it unmerged).</summary>
     public bool MergeAdapter { get; init; } = true;
 
     /// <summary>Build the language-model head (<c>lm_head</c>, tied to the embeddings when the config says so). Embedding

@@ -121,7 +121,7 @@ public sealed class CheckpointTests
         var misshapen = new Dictionary<string, Tensor>(state) { ["visual.merger.ln_q.weight"] = ones(7) };
         Safetensors.SaveStateDict(path, misshapen);
         error = Assert.Throws<ModelFormatException>(() => Qwen2VlForConditionalGeneration.FromPretrained(folder.Path));
-        Assert.Contains("visual.merger.ln_q.weight: checkpoint [7], model [32]", error.Message, StringComparison.Ordinal);
+        Assert.Contains("wrong shape: visual.merger.ln_q.weight", error.Message, StringComparison.Ordinal);
 
         // Tolerated: a tied checkpoint that still carries lm_head.weight, and rotary inv_freq buffers of old saves.
         var tolerated = new Dictionary<string, Tensor>(state)
@@ -210,8 +210,35 @@ public sealed class CheckpointTests
         });
         var error = Assert.Throws<ModelFormatException>(() => Qwen2VlForConditionalGeneration.FromPretrained(folder.Path, new Qwen2VlLoadOptions { AdapterPath = adapter.Path }));
         Assert.Contains("rank 3", error.Message, StringComparison.Ordinal);
+    }
 
-        Assert.Throws<NotSupportedException>(() => Qwen2VlForConditionalGeneration.FromPretrained(folder.Path, new Qwen2VlLoadOptions { AdapterPath = adapter.Path, MergeAdapter = false }));
+    [Fact]
+    public void Unmerged_adapter_modules_give_the_merged_outputs()
+    {
+        using var folder = new TempFolder();
+        using var adapter = new TempFolder();
+        using (var original = T.Create(seed: 48))
+        {
+            original.SavePretrained(folder.Path);
+        }
+
+        WriteAdapter(adapter.Path, """{"peft_type": "LORA", "r": 2, "lora_alpha": 4, "use_dora": true, "target_modules": ["q_proj", "down_proj"]}""", new()
+        {
+            ["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"] = randn(2, 64) * 0.3,
+            ["base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight"] = randn(64, 2) * 0.3,
+            ["base_model.model.model.layers.0.self_attn.q_proj.lora_magnitude_vector"] = rand(64) + 0.5,
+            ["base_model.model.model.layers.1.mlp.down_proj.lora_A.weight"] = randn(2, 96) * 0.3,
+            ["base_model.model.model.layers.1.mlp.down_proj.lora_B.weight"] = randn(64, 2) * 0.3,
+            ["base_model.model.model.layers.1.mlp.down_proj.lora_magnitude_vector"] = rand(64) + 0.5,
+        });
+
+        using var merged = Qwen2VlForConditionalGeneration.FromPretrained(folder.Path, new Qwen2VlLoadOptions { AdapterPath = adapter.Path });
+        using var unmerged = Qwen2VlForConditionalGeneration.FromPretrained(folder.Path, new Qwen2VlLoadOptions { AdapterPath = adapter.Path, MergeAdapter = false });
+        Assert.Contains(unmerged.named_parameters(), p => p.name.Contains("lora_A", StringComparison.Ordinal));
+        Assert.DoesNotContain(merged.named_parameters(), p => p.name.Contains("lora_A", StringComparison.Ordinal));
+        var a = BatchingTests.Embed(merged, Rows, true, Images);
+        var b = BatchingTests.Embed(unmerged, Rows, true, Images);
+        Assert.True(T.MaxAbsDiff(a[0], b[0]) < 1e-5 && T.MaxAbsDiff(a[1], b[1]) < 1e-5, $"{T.MaxAbsDiff(a[0], b[0])}, {T.MaxAbsDiff(a[1], b[1])}");
     }
 
     private static void WriteAdapter(string folder, string config, Dictionary<string, Tensor> tensors)
