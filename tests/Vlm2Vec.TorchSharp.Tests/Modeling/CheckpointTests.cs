@@ -26,7 +26,10 @@ public sealed class CheckpointTests
         var config = JsonNode.Parse(File.ReadAllText(folder.Combine("config.json")))!;
         Assert.Equal("float32", config["torch_dtype"]!.GetValue<string>());
         Assert.Equal(T.ImageToken, config["image_token_id"]!.GetValue<int>());
-        Assert.Equal("pt", Vlm2Vec.TorchSharp.Checkpoints.SafetensorsFile.Open(folder.Combine("model.safetensors")).Metadata["format"]); // transformers < 4.48.2 needs it
+        using (var file = Vlm2Vec.TorchSharp.Checkpoints.SafetensorsFile.Open(folder.Combine("model.safetensors")))
+        {
+            Assert.Equal("pt", file.Metadata["format"]); // transformers < 4.48.2 needs it
+        }
 
         using var loaded = Qwen2VlForConditionalGeneration.FromPretrained(folder.Path);
         Assert.Equal(original.Config with { TorchDtype = "float32" }, loaded.Config with { MropeSection = original.Config.MropeSection, Architectures = original.Config.Architectures });
