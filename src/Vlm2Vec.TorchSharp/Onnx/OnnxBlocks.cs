@@ -106,7 +106,9 @@ internal static class OnnxBlocks
 
         using var scope = g.Scope("mrope");
         var selectionName = g.AddInitializer(UniqueName(g, "mrope.inv_freq_by_stream"), selection, [3, half]);
-        var positions = g.Cast(g.Transpose(positionIds3, 1, 2, 0), DataType.Float);
+        // Cast before Transpose: ORT 1.31 at ORT_ENABLE_ALL crashes the process (SIGSEGV) on
+        // Transpose(int64) → Cast(float) → MatMul(constant) (see Onnx/README.md).
+        var positions = g.Transpose(g.Cast(positionIds3, DataType.Float), 1, 2, 0);
         var angles = g.MatMul(positions, selectionName);
         return (g.Cos(angles), g.Sin(angles));
     }

@@ -21,6 +21,32 @@ public sealed class ProbeTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(2, 2)]
+    [InlineData(4, 99)]
+    [InlineData(5, 99)]
+    [InlineData(6, 99)]
+    public void ProbeMrope(int stage, int level)
+    {
+        var pos = RotaryExactnessTests.Positions3;
+        var b = new OnnxGraphBuilder();
+        var p = b.AddInput("position_ids", DataType.Int64, [3, "batch", "sequence"]);
+        string y = stage switch
+        {
+            0 => b.Transpose(p, 1, 2, 0),
+            1 => b.Cast(b.Transpose(p, 1, 2, 0), DataType.Float),
+            2 => b.MatMul(b.Cast(b.Transpose(p, 1, 2, 0), DataType.Float), b.AddInitializer("sel", new float[3 * 64], [3, 64])),
+            4 => b.MatMul(b.Transpose(b.Cast(p, DataType.Float), 1, 2, 0), b.AddInitializer("sel", new float[3 * 64], [3, 64])),
+            5 => b.ReduceSum(b.Mul(b.Unsqueeze(b.Cast(p, DataType.Float), -1), b.AddInitializer("sel", new float[3 * 64], [3, 1, 1, 64])), [0], keepDims: false),
+            6 => b.MatMul(b.Cast(b.Transpose(p, 1, 2, 0), DataType.Float), b.AddInitializer("sel", Enumerable.Range(0, 192).Select(i => 0.1f * i).ToArray(), [3, 64])),
+            _ => b.MropeCosSin(p, RotaryExactnessTests.DecoderInvFreq, [16, 24, 24]).Cos,
+        };
+        b.AddOutput(y, stage == 0 ? DataType.Int64 : DataType.Float, ["a", "b", "c"], "y");
+        var r = OrtTestRunner.Run(b, [OrtInput.Of("position_ids", pos, 3, 2, 12)], (Microsoft.ML.OnnxRuntime.GraphOptimizationLevel)level);
+        output.WriteLine($"stage {stage}: {string.Join(",", r["y"].Shape)}");
+    }
+
     [Fact]
     public void Probe()
     {
