@@ -151,33 +151,34 @@ internal sealed partial class OnnxGraphBuilder
         return AddInitializer(name, dims, OnnxTensorData.FromFloats(load, ElementCount(dims), storeAs));
     }
 
-    /// <summary>A 1-D int64 constant (shapes, axes, indices), shared between all nodes that use the same values.</summary>
+    /// <summary>A 1-D int64 constant (shapes, axes, indices), shared between all nodes that use the same values; always
+    /// stored inline (see <see cref="OnnxInitializer.KeepInline"/>).</summary>
     public string Int64Constant(params ReadOnlySpan<long> values)
     {
         var copy = values.ToArray();
         var key = "/constants/INT64/[" + string.Join(',', copy) + "]";
-        return Constant(key, () => AddInitializer(key, copy, [copy.Length]));
+        return Constant(key, () => AddInitializer(key, [copy.Length], OnnxTensorData.FromRaw<long>(copy, DataType.Int64), keepInline: true));
     }
 
     /// <summary>A 0-D int64 constant, shared.</summary>
     public string Int64Scalar(long value)
     {
         var key = FormattableString.Invariant($"/constants/INT64/{value}");
-        return Constant(key, () => AddInitializer(key, new[] { value }, []));
+        return Constant(key, () => AddInitializer(key, [], OnnxTensorData.FromRaw<long>(new[] { value }, DataType.Int64), keepInline: true));
     }
 
     /// <summary>A 0-D int32 constant, shared.</summary>
     public string Int32Scalar(int value)
     {
         var key = FormattableString.Invariant($"/constants/INT32/{value}");
-        return Constant(key, () => AddInitializer(key, new[] { value }, []));
+        return Constant(key, () => AddInitializer(key, [], OnnxTensorData.FromRaw<int>(new[] { value }, DataType.Int32), keepInline: true));
     }
 
     /// <summary>A 0-D float constant stored as <paramref name="type"/> (float or float16), shared.</summary>
     public string FloatScalar(float value, DataType type = DataType.Float)
     {
         var key = FormattableString.Invariant($"/constants/{OnnxTypes.ShortName(type).ToUpperInvariant()}/{value:R}");
-        return Constant(key, () => AddInitializer(key, new[] { value }, [], type));
+        return Constant(key, () => AddInitializer(key, [], OnnxTensorData.FromFloats(() => new[] { value }, 1, type), keepInline: true));
     }
 
     /// <summary>
@@ -288,10 +289,10 @@ internal sealed partial class OnnxGraphBuilder
         return model.ToByteArray();
     }
 
-    private string AddInitializer(string name, ReadOnlySpan<long> dims, OnnxTensorData data)
+    private string AddInitializer(string name, ReadOnlySpan<long> dims, OnnxTensorData data, bool keepInline = false)
     {
         ClaimValueName(name);
-        _initializers.Add(new OnnxInitializer(name, dims.ToArray(), data));
+        _initializers.Add(new OnnxInitializer(name, dims.ToArray(), data, keepInline));
         return name;
     }
 

@@ -110,7 +110,7 @@ internal static class OnnxModelWriter
                     progress?.Report(new OnnxWriteProgress(initializer.Name, current, initializers.Count, bytesWritten, totalBytes));
                 }
 
-                if (length <= options.InlineThresholdBytes)
+                if (initializer.KeepInline || length <= options.InlineThresholdBytes)
                 {
                     tensor.RawData = ByteString.CopyFrom(initializer.Data.ToArray());
                     Report(length);
