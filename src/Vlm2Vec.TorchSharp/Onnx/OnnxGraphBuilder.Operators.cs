@@ -94,8 +94,9 @@ internal sealed partial class OnnxGraphBuilder
     /// <summary>Reshape to a constant shape (0 copies the input dim, -1 infers one dim).</summary>
     public string Reshape(string x, params ReadOnlySpan<long> shape) => Op("Reshape", [x, Int64Constant(shape)]);
 
-    /// <summary>Reshape to a shape computed in the graph.</summary>
-    public string ReshapeTo(string x, string shape) => Op("Reshape", [x, shape]);
+    /// <summary>Reshape to a shape computed in the graph (<c>allowzero = 1</c>: a 0 in the shape is a real empty
+    /// dimension, e.g. zero patches in a text-only batch, not "copy the input's dimension").</summary>
+    public string ReshapeTo(string x, string shape) => Op("Reshape", [x, shape], Int("allowzero", 1));
 
     /// <summary>Permutes axes.</summary>
     public string Transpose(string x, params ReadOnlySpan<long> perm) => Op("Transpose", [x], Ints("perm", perm));
