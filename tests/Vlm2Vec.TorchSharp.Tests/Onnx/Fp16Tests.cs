@@ -48,7 +48,7 @@ public sealed class Fp16Tests(ITestOutputHelper output)
         var rName = g.AddInput("residual", DataType.Float16, ["rows", hidden]);
         var wName = g.AddInitializer("w", w, [hidden], DataType.Float16);
         var bName = g.AddInitializer("b", bias, [hidden], DataType.Float16);
-        g.AddOutput(g.SkipRmsNorm(xName, rName, wName, 1e-6f).Output, DataType.Float16, ["rows", hidden], "rms");
+        g.AddOutput(g.SkipRmsNorm(xName, rName, wName, 1e-6f, fused: true).Output, DataType.Float16, ["rows", hidden], "rms");
         g.AddOutput(g.SkipLayerNorm(xName, rName, wName, bName, 1e-6f).Output, DataType.Float16, ["rows", hidden], "ln");
 
         var outputs = OrtTestRunner.Run(g, [OrtInput.Of("x", Numerics.ToHalf(x), rows, hidden), OrtInput.Of("residual", Numerics.ToHalf(residual), rows, hidden)]);

@@ -171,7 +171,7 @@ public sealed class HfReferenceFixtureTests(ITestOutputHelper output)
         var (rotaryIds, cuSeqlens) = VisionInputs(grid);
 
         var g = new OnnxGraphBuilder();
-        var tiny = new TinyQwen2VlGraph(ReferenceFixtures.Model(model), g, DataType.Float16);
+        var tiny = new TinyQwen2VlGraph(ReferenceFixtures.Model(model), g, DataType.Float16, fusedSkipNorms: true);
         var ids = g.AddInput("input_ids", DataType.Int64, ["batch", "sequence"]);
         var m = g.AddInput("attention_mask", DataType.Int64, ["batch", "sequence"]);
         var p = g.AddInput("position_ids", DataType.Int64, [3, "batch", "sequence"]);
@@ -197,7 +197,7 @@ public sealed class HfReferenceFixtureTests(ITestOutputHelper output)
         }
 
         Assert.True(minCosine >= 0.999, $"float16 embeddings: minimum cosine {minCosine:F6}");
-        output.WriteLine($"{model}/{caseName}: float16 whole graph, 1 − min cosine {1 - minCosine:E1}, max abs error {MaxAbs(expected, actual):E2}");
+        output.WriteLine($"{model}/{caseName}: float16 whole graph (fused skip norms), 1 − min cosine {1 - minCosine:E1}, max abs error {MaxAbs(expected, actual):E2}");
     }
 
     [Theory]

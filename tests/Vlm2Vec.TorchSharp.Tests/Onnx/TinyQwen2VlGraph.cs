@@ -15,9 +15,10 @@ internal sealed class TinyQwen2VlGraph
     private readonly Dictionary<string, (float[] Data, long[] Shape)> _weights;
     private readonly OnnxGraphBuilder _g;
 
-    public TinyQwen2VlGraph(string modelFolder, OnnxGraphBuilder builder, DataType dtype = DataType.Float)
+    public TinyQwen2VlGraph(string modelFolder, OnnxGraphBuilder builder, DataType dtype = DataType.Float, bool fusedSkipNorms = false)
     {
         Dtype = dtype;
+        FusedSkipNorms = fusedSkipNorms;
         _weights = new Dictionary<string, (float[] Data, long[] Shape)>(StringComparer.Ordinal);
         foreach (var file in Directory.GetFiles(modelFolder, "*.safetensors"))
         {
@@ -46,6 +47,9 @@ internal sealed class TinyQwen2VlGraph
 
     /// <summary>Activation and weight dtype (float32, or float16 for the GPU export; float32 islands where HF uses them).</summary>
     public DataType Dtype { get; }
+
+    /// <summary>Whether residual adds fuse into the following norm (SkipSimplified/SkipLayerNormalization).</summary>
+    public bool FusedSkipNorms { get; }
 
     public int Hidden { get; }
 
@@ -92,7 +96,7 @@ internal sealed class TinyQwen2VlGraph
         var k = RotateInFloat32(_g.Unsqueeze(parts[1], 0), cos, sin);
         var context = _g.Attention(q, k, _g.Unsqueeze(parts[2], 0), bias, VisionHeads, VisionHeads, VisionHeadDim, attention, Dtype);
         var projected = _g.Add(_g.MatMul(_g.Squeeze(context, 0), Linear($"{prefix}.attn.proj.weight")), Vector($"{prefix}.attn.proj.bias"));
-        var (normed2, residual) = _g.SkipLayerNorm(projected, hidden, Vector($"{prefix}.norm2.weight"), Vector($"{prefix}.norm2.bias"), 1e-6f);
+        var (normed2, residual) = _g.SkipLayerNorm(projected, hidden, Vector($"{prefix}.norm2.weight"), Vector($"{prefix}.norm2.bias"), 1e-6f, FusedSkipNorms);
         var up = _g.Add(_g.MatMul(normed2, Linear($"{prefix}.mlp.fc1.weight")), Vector($"{prefix}.mlp.fc1.bias"));
         var down = _g.Add(_g.MatMul(_g.QuickGelu(up), Linear($"{prefix}.mlp.fc2.weight")), Vector($"{prefix}.mlp.fc2.bias"));
         return _g.Add(residual, down);
@@ -156,11 +160,11 @@ internal sealed class TinyQwen2VlGraph
             string normed;
             if (pendingResidualInput is null)
             {
-                normed = _g.RmsNorm(hidden, Vector($"{prefix}.input_layernorm.weight"), RmsEpsilon);
+                normed = _g.RmsNorm(hidden, Vector($"{prefix}.input_layernorm.weight"), RmsEpsilon, dtype: Dtype);
             }
             else
             {
-                (normed, hidden) = _g.SkipRmsNorm(pendingResidualInput, hidden, Vector($"{prefix}.input_layernorm.weight"), RmsEpsilon);
+                (normed, hidden) = _g.SkipRmsNorm(pendingResidualInput, hidden, Vector($"{prefix}.input_layernorm.weight"), RmsEpsilon, FusedSkipNorms, Dtype);
             }
 
             var q = _g.Add(_g.MatMul(normed, Linear($"{prefix}.self_attn.q_proj.weight")), Vector($"{prefix}.self_attn.q_proj.bias"));
@@ -170,7 +174,7 @@ internal sealed class TinyQwen2VlGraph
             k = _g.ApplyRotary(k, cos, sin, KvHeads, HeadDim);
             var context = _g.Attention(q, k, v, bias, Heads, KvHeads, HeadDim, attention, Dtype);
             var attnOut = _g.MatMul(context, Linear($"{prefix}.self_attn.o_proj.weight"));
-            var (normed2, residual) = _g.SkipRmsNorm(attnOut, hidden, Vector($"{prefix}.post_attention_layernorm.weight"), RmsEpsilon);
+            var (normed2, residual) = _g.SkipRmsNorm(attnOut, hidden, Vector($"{prefix}.post_attention_layernorm.weight"), RmsEpsilon, FusedSkipNorms, Dtype);
             var gate = _g.MatMul(normed2, Linear($"{prefix}.mlp.gate_proj.weight"));
             var up = _g.MatMul(normed2, Linear($"{prefix}.mlp.up_proj.weight"));
             pendingResidualInput = _g.MatMul(_g.SwiGlu(gate, up), Linear($"{prefix}.mlp.down_proj.weight"));
@@ -178,7 +182,7 @@ internal sealed class TinyQwen2VlGraph
         }
 
         using var final = _g.Scope("model/norm");
-        return _g.SkipRmsNorm(pendingResidualInput!, hidden, Vector("model.norm.weight"), RmsEpsilon).Output;
+        return _g.SkipRmsNorm(pendingResidualInput!, hidden, Vector("model.norm.weight"), RmsEpsilon, FusedSkipNorms, Dtype).Output;
     }
 
     /// <summary>HF (ViT): q/k rotated in float32 and cast back.</summary>
