@@ -591,6 +591,16 @@ public sealed class Qwen2Tokenizer
             {
                 id++;
             }
+
+            // The reference would hand out this id even when a vocabulary entry has it (ids with gaps), leaving two tokens
+            // on one id; such a file is refused rather than decoded ambiguously.
+            if (id < _vocabById.Length && _vocabById[id] is { } taken)
+            {
+                throw new ModelFormatException(
+                    $"Tokenizer file '{source}': added token '{token.Content}' is not in the BPE vocabulary, so Hugging Face " +
+                    $"tokenizers gives it the next free id after the {_model.VocabularyCount} vocabulary entries, {id}; but the " +
+                    $"vocabulary already gives id {id} to '{taken}' (its ids have gaps). Put the token in the vocabulary, or make the vocabulary ids contiguous.");
+            }
         }
 
         if (declaredId is { } declared && declared != id)
