@@ -219,7 +219,7 @@ internal sealed class ByteLevelBpeModel
 
     // Rescans the pair ranks for the lowest (leftmost on ties) after each merge: for the short words that are nearly all
     // pre-tokens this beats a heap, and it applies merges in the same order as the reference's priority queue.
-    private int MergeSmall(Span<int> ids, int count)
+    internal int MergeSmall(Span<int> ids, int count)
     {
         Span<long> pairs = stackalloc long[SmallWordLimit];
         for (var i = 0; i < count - 1; i++)
@@ -267,7 +267,7 @@ internal sealed class ByteLevelBpeModel
 
     // The reference algorithm for long words: a linked list of symbols and a priority queue of (rank, position), with
     // stale entries skipped when popped. O(n log n), so a megabyte of letters with no space stays fast.
-    private int MergeLarge(Span<int> ids, int count)
+    internal int MergeLarge(Span<int> ids, int count)
     {
         var next = ArrayPool<int>.Shared.Rent(count);
         var prev = ArrayPool<int>.Shared.Rent(count);

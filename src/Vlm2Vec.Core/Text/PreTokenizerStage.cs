@@ -41,7 +41,8 @@ internal sealed class PreTokenizerStage
         }
 
         // Other patterns run on .NET's regex engine, which matches UTF-16 units: \p{L} and \p{N} miss letters and
-        // digits outside the Basic Multilingual Plane. The two known patterns above avoid that with a code-point scanner.
+        // digits outside the Basic Multilingual Plane, and (?i) does not fold U+017F to 's' as the reference does. The two
+        // known patterns above avoid both with a code-point scanner.
         Regex regex;
         try
         {

@@ -180,6 +180,9 @@ public sealed class Qwen2Tokenizer
     /// <summary>Pre-tokens in the merge cache now (for diagnostics).</summary>
     internal int CachedPieceCount => _model.CachedPieceCount;
 
+    /// <summary>The BPE model (tests compare its two merge paths).</summary>
+    internal ByteLevelBpeModel Model => _model;
+
     /// <summary>Loads a tokenizer.json, and the tokenizer_config.json when a path is given.</summary>
     /// <exception cref="ModelFormatException">A file is missing, is not valid JSON, or uses an unsupported feature.</exception>
     public static Qwen2Tokenizer FromFile(string tokenizerJsonPath, string? tokenizerConfigPath = null) =>

@@ -1,4 +1,4 @@
-// Regenerates hf-qwen2vl-fuzz.jsonl: random texts encoded, and random id lists decoded, by the Rust Hugging Face
+// Regenerates hf-qwen2vl-fuzz.jsonl: random texts (and a few long ones) encoded, and random id lists decoded, by the Rust Hugging Face
 // tokenizers library (its Node binding, npm package "tokenizers" 0.23.2) with shared/data/tokenizer/qwen2-vl/tokenizer.json.
 // Not run by the tests (they read the committed output); run by hand after `npm install tokenizers@0.23.2` in a
 // scratch folder:  NODE_PATH=<scratch>/node_modules node make-hf-fixtures.js <shared/data> > hf-qwen2vl-fuzz.jsonl
@@ -53,6 +53,12 @@ for (let i = 0; i < 1500; i++) {
   for (let j = 0; j < n; j++) s += pick(fragments);
   out.push(s);
 }
+
+// Long pieces: BPE over thousands of symbols (the heap path), long white-space and digit runs.
+let letters = '';
+for (let i = 0; i < 3000; i++) letters += 'abcdefghijklmnopqrstuvwxyz'[Math.floor(rand() * 26)];
+out.push('a'.repeat(5000), 'ab'.repeat(3000), letters, ' '.repeat(3000) + 'x', '7'.repeat(2000), '\u4E2D'.repeat(1500),
+  '\uD83D\uDE00'.repeat(800));
 
 (async () => {
   for (const text of out) {
