@@ -27,7 +27,7 @@ internal sealed class ByteLevelBpeModel
 
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
-    private readonly Dictionary<long, long> _merges;
+    private readonly MergeTable _merges;
     private readonly int[] _byteIds = new int[256];
     private readonly int _unknownId;
     private readonly bool _fuseUnknown;
@@ -74,8 +74,8 @@ internal sealed class ByteLevelBpeModel
             _byteIds[b] = vocab.TryGetValue(ByteLevelAlphabet.ByteToChar((byte)b).ToString(), out var id) ? id : -1;
         }
 
-        _merges = new Dictionary<long, long>(merges.Count);
-        Span<char> joined = stackalloc char[256];
+        _merges = new MergeTable(merges.Count);
+        var joined = new char[64];
         for (var rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
@@ -86,15 +86,22 @@ internal sealed class ByteLevelBpeModel
                     $"tokenizer.json: merge #{rank} ('{left} {right}') uses '{missing}', which is not in the model vocabulary.");
             }
 
-            var merged = string.Concat(left, right);
-            if (!vocab.TryGetValue(merged, out var mergedId))
+            var length = left.Length + right.Length;
+            if (length > joined.Length)
+            {
+                joined = new char[length];
+            }
+
+            left.CopyTo(joined);
+            right.CopyTo(joined.AsSpan(left.Length));
+            if (!_vocabBySpan.TryGetValue(joined.AsSpan(0, length), out var mergedId))
             {
                 throw new ModelFormatException(
-                    $"tokenizer.json: merge #{rank} ('{left} {right}') makes '{merged}', which is not in the model vocabulary.");
+                    $"tokenizer.json: merge #{rank} ('{left} {right}') makes '{left + right}', which is not in the model vocabulary.");
             }
 
             // A pair listed twice keeps its last rank, as the reference's hash map does.
-            _merges[PairKey(leftId, rightId)] = ((long)rank << 32) | (uint)mergedId;
+            _merges.Set(leftId, rightId, ((long)rank << 32) | (uint)mergedId);
         }
     }
 
@@ -367,10 +374,7 @@ internal sealed class ByteLevelBpeModel
 
     /// <summary>The merge of (left, right) packed as rank &lt;&lt; 32 | merged id, or <see cref="long.MaxValue"/> when there is none.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private long LookupPair(int left, int right) =>
-        _merges.TryGetValue(PairKey(left, right), out var value) ? value : long.MaxValue;
-
-    private static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
+    private long LookupPair(int left, int right) => _merges.Get(left, right);
 
     // Orders by rank, then by position (leftmost first), as the reference's Merge ordering does.
     private static long QueueKey(long pair, int position) => (pair & unchecked((long)0xFFFFFFFF00000000)) | (uint)position;

@@ -25,6 +25,8 @@ namespace Vlm2Vec.Preprocessing;
 /// </remarks>
 public sealed class Qwen2Tokenizer
 {
+    private const int MaxPooledEncodeLength = 1 << 17;
+
     private readonly ByteLevelBpeModel _model;
     private readonly TextNormalizer _normalizer;
     private readonly PreTokenizerStage[] _stages;
@@ -270,9 +272,26 @@ public sealed class Qwen2Tokenizer
     /// <exception cref="InvalidInputException">The text holds an unpaired surrogate.</exception>
     public int[] Encode(ReadOnlySpan<char> text, bool parseSpecialTokens)
     {
-        var ids = new List<int>(Math.Min(text.Length / 3 + 4, 1 << 16));
-        var sink = new ListTokenSink(ids);
-        EncodeCore(text, parseSpecialTokens, ref sink);
+        // No text gives more tokens than UTF-8 bytes (at most 3 per UTF-16 unit), so a pooled buffer of that size always
+        // holds the result and the returned array is the only allocation.
+        if (text.Length <= MaxPooledEncodeLength)
+        {
+            var buffer = ArrayPool<int>.Shared.Rent((text.Length * 3) + 1);
+            try
+            {
+                var sink = new SpanTokenSink(buffer);
+                EncodeCore(text, parseSpecialTokens, ref sink);
+                return buffer.AsSpan(0, sink.Count).ToArray();
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(buffer);
+            }
+        }
+
+        var ids = new List<int>(text.Length / 3);
+        var listSink = new ListTokenSink(ids);
+        EncodeCore(text, parseSpecialTokens, ref listSink);
         return [.. ids];
     }
 

@@ -325,18 +325,34 @@ internal static class TokenizerJsonReader
 
     private static void ReadVocabObject(JsonElement element, Dictionary<string, int> vocab, string source)
     {
-        var seenIds = new HashSet<int>();
+        var maxId = -1;
         foreach (var entry in element.EnumerateObject())
         {
-            var id = ReadInt(entry.Value, source, $"vocab['{entry.Name}']");
-            if (!seenIds.Add(id))
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out var id) || id < 0)
             {
-                throw Error(source, $"vocabulary id {id} is given to more than one token (again for '{entry.Name}')");
+                throw Error(source, $"vocab['{entry.Name}'] is not a non-negative integer id ({entry.Value})");
             }
 
             if (!vocab.TryAdd(entry.Name, id))
             {
                 throw Error(source, $"vocabulary token '{entry.Name}' appears twice");
+            }
+
+            maxId = Math.Max(maxId, id);
+        }
+
+        // Ids must be distinct: two tokens on one id could not be decoded.
+        if (maxId >= 0)
+        {
+            var owner = new string?[maxId + 1];
+            foreach (var (token, id) in vocab)
+            {
+                if (owner[id] is { } other)
+                {
+                    throw Error(source, $"vocabulary id {id} is given to more than one token ('{other}' and '{token}')");
+                }
+
+                owner[id] = token;
             }
         }
     }
