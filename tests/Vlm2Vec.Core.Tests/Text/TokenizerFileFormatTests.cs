@@ -202,9 +202,13 @@ public sealed class TokenizerFileFormatTests : IDisposable
         var root = JsonNode.Parse(TinyTokenizerFiles.Json())!.AsObject();
         root["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = true, ["use_regex"] = true };
         var tokenizer = Load(root.ToJsonString());
-        var ids = tokenizer.Encode("the cat");
-        Assert.Equal([267, 262], ids);
-        Assert.Equal(" the cat", tokenizer.Decode(ids));
+
+        // Expected ids: the Rust Hugging Face tokenizers library on this JSON.
+        Assert.Equal([267, 262], tokenizer.Encode("the cat"));
+        Assert.Equal([1, 267, 262, 2, 267], tokenizer.Encode("<|im_start|>the cat<|im_end|> the"));
+        Assert.Equal([228, 267, 138, 138, 153, 261, 117, 9, 228, 268], tokenizer.Encode("  the\n\ncat's 12"));
+        Assert.Equal([267], tokenizer.Encode(" the"));
+        Assert.Equal(" the cat", tokenizer.Decode([267, 262]));
     }
 
     private Qwen2Tokenizer Load(string json)
