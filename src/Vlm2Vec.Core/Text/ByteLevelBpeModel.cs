@@ -56,7 +56,7 @@ internal sealed class ByteLevelBpeModel
         _fuseUnknown = fuseUnknown;
         _ignoreMerges = ignoreMerges;
         _cacheCapacity = Math.Max(0, cacheCapacity);
-        _cache = new ConcurrentDictionary<string, int[]>(StringComparer.Ordinal);
+        _cache = new ConcurrentDictionary<string, int[]>();
         _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
 
         if (unknownToken is null)

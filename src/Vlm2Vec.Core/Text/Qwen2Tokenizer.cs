@@ -37,6 +37,7 @@ public sealed class Qwen2Tokenizer
     private readonly HashSet<string> _specialContents;
     private readonly string?[] _vocabById;
     private readonly Lazy<DecodeTable> _decodeTable;
+    private int _maxAddedId = -1;
 
     private Qwen2Tokenizer(TokenizerDefinition definition, TokenizerConfigFile? config, Qwen2TokenizerOptions options)
     {
@@ -602,13 +603,7 @@ public sealed class Qwen2Tokenizer
         else
         {
             var vocabSize = _model.VocabularyCount;
-            var maxAdded = -1;
-            foreach (var key in _addedById.Keys)
-            {
-                maxAdded = Math.Max(maxAdded, key);
-            }
-
-            id = maxAdded < 0 ? vocabSize : (maxAdded >= vocabSize || vocabSize == 0 ? maxAdded + 1 : vocabSize);
+            id = _maxAddedId < 0 ? vocabSize : (_maxAddedId >= vocabSize || vocabSize == 0 ? _maxAddedId + 1 : vocabSize);
             while (_addedById.ContainsKey(id))
             {
                 id++;
@@ -635,6 +630,7 @@ public sealed class Qwen2Tokenizer
 
         _addedByContent[token.Content] = id;
         _addedById[id] = token with { Id = id };
+        _maxAddedId = Math.Max(_maxAddedId, id);
         if (token.Special)
         {
             _specialContents.Add(token.Content);

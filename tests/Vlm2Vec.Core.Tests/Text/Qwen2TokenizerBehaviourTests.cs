@@ -201,10 +201,15 @@ public sealed class Qwen2TokenizerBehaviourTests
     [Fact]
     public void The_merge_cache_stays_within_its_capacity()
     {
-        var tokenizer = Qwen2Tokenizer.FromFolder(SharedQwen2Tokenizer.Folder, new Qwen2TokenizerOptions { MergeCacheCapacity = 5 });
-        var ids = tokenizer.Encode("one two three four five six seven eight nine ten");
+        var json = Encoding.UTF8.GetBytes(TinyTokenizerFiles.Json());
+        var tokenizer = Qwen2Tokenizer.FromJson(json, options: new Qwen2TokenizerOptions { MergeCacheCapacity = 5 });
+        var unbounded = Qwen2Tokenizer.FromJson(json);
+        const string text = "one two three four five six seven eight nine ten";
+        var ids = tokenizer.Encode(text);
         Assert.Equal(5, tokenizer.CachedPieceCount);
-        Assert.Equal(Tokenizer.Encode("one two three four five six seven eight nine ten"), ids);
+        Assert.Equal(unbounded.Encode(text), ids);
+        Assert.Equal(10, unbounded.CachedPieceCount);
+        Assert.Equal(ids, tokenizer.Encode(text));
         tokenizer.ClearMergeCache();
         Assert.Equal(0, tokenizer.CachedPieceCount);
     }
@@ -249,8 +254,7 @@ public sealed class Qwen2TokenizerBehaviourTests
     public void Parallel_encoding_gives_the_serial_results()
     {
         var captions = CocoCaptions();
-        var serialTokenizer = Qwen2Tokenizer.FromFolder(SharedQwen2Tokenizer.Folder);
-        var serial = captions.Select(serialTokenizer.Encode).ToArray();
+        var serial = captions.Select(Tokenizer.Encode).ToArray();
 
         // A fresh tokenizer, so threads race on filling the merge cache as well as reading it.
         var shared = Qwen2Tokenizer.FromFolder(SharedQwen2Tokenizer.Folder);
