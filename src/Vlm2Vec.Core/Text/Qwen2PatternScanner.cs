@@ -253,23 +253,4 @@ internal static class Qwen2PatternScanner
 
         return kinds;
     }
-
-    /// <summary>The index of the first unpaired surrogate in <paramref name="text"/> (text that has no UTF-8 form), or -1.</summary>
-    public static int IndexOfUnpairedSurrogate(ReadOnlySpan<char> text)
-    {
-        var i = text.IndexOfAnyInRange('\uD800', '\uDFFF');
-        while (i >= 0 && i < text.Length)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                var next = text[(i + 2)..].IndexOfAnyInRange('\uD800', '\uDFFF');
-                i = next < 0 ? -1 : i + 2 + next;
-                continue;
-            }
-
-            return i;
-        }
-
-        return -1;
-    }
 }

@@ -452,7 +452,7 @@ public sealed class Qwen2Tokenizer
     private void EncodeCore<TSink>(ReadOnlySpan<char> text, bool parseSpecialTokens, ref TSink sink)
         where TSink : ITokenSink, allows ref struct
     {
-        var bad = Qwen2PatternScanner.IndexOfUnpairedSurrogate(text);
+        var bad = IndexOfUnpairedSurrogate(text);
         if (bad >= 0)
         {
             throw new InvalidInputException(
@@ -672,6 +672,25 @@ public sealed class Qwen2Tokenizer
         }
 
         return new DecodeTable(bytes, offsets, skip);
+    }
+
+    /// <summary>The index of the first unpaired surrogate in <paramref name="text"/> (text that has no UTF-8 form), or -1.</summary>
+    private static int IndexOfUnpairedSurrogate(ReadOnlySpan<char> text)
+    {
+        var i = text.IndexOfAnyInRange('\uD800', '\uDFFF');
+        while (i >= 0 && i < text.Length)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                var next = text[(i + 2)..].IndexOfAnyInRange('\uD800', '\uDFFF');
+                i = next < 0 ? -1 : i + 2 + next;
+                continue;
+            }
+
+            return i;
+        }
+
+        return -1;
     }
 
     private static ReadOnlyMemory<byte> RequireFile(string path)
