@@ -8,8 +8,17 @@ public sealed class Qwen2TokenizerOptions
 
     /// <summary>
     /// How many distinct pre-tokens (words with their leading space, numbers, punctuation runs of up to 128 chars) the BPE
-    /// merge cache keeps, so a repeated word costs one lookup. Once full, new words are merged without being added
-    /// (about 100–200 bytes each). 0 disables the cache. Default 50,000.
+    /// merge cache keeps, so a repeated word costs one lookup; each costs about 100–200 bytes. Once full, new words are
+    /// merged without being added. 0 disables the cache. Default 50,000.
     /// </summary>
-    public int MergeCacheCapacity { get; init; } = DefaultMergeCacheCapacity;
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int MergeCacheCapacity
+    {
+        get => _mergeCacheCapacity;
+        init => _mergeCacheCapacity = value >= 0
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(MergeCacheCapacity), value, "The merge cache capacity must be 0 (no cache) or more.");
+    }
+
+    private readonly int _mergeCacheCapacity = DefaultMergeCacheCapacity;
 }

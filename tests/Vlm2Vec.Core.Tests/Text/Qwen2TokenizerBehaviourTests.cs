@@ -212,6 +212,7 @@ public sealed class Qwen2TokenizerBehaviourTests
         Assert.Equal(ids, tokenizer.Encode(text));
         tokenizer.ClearMergeCache();
         Assert.Equal(0, tokenizer.CachedPieceCount);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Qwen2TokenizerOptions { MergeCacheCapacity = -1 });
     }
 
     [Fact]
