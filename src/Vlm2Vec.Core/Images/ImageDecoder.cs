@@ -245,9 +245,10 @@ public static class ImageDecoder
         var orientation = inspection.Orientation ?? ReadOrientation(image.Metadata);
         var frame = image.Frames.RootFrame;
 
-        // Packed RGB of the decoded frame.
+        // Packed RGB of the decoded frame: straight into the result when nothing moves pixels around afterwards.
         var rgbLength = checked(width * height * 3);
-        var rgb = ArrayPool<byte>.Shared.Rent(rgbLength);
+        var direct = inspection.AnimatedFrame is null && !ExifOrientation.Transforms(orientation);
+        var rgb = direct ? GC.AllocateUninitializedArray<byte>(rgbLength) : ArrayPool<byte>.Shared.Rent(rgbLength);
         try
         {
             if (frame.DangerousTryGetSinglePixelMemory(out var memory))
@@ -266,6 +267,11 @@ public static class ImageDecoder
                 {
                     ArrayPool<TPixel>.Shared.Return(samples);
                 }
+            }
+
+            if (direct)
+            {
+                return new DecodedImage(width, height, rgb);
             }
 
             ReadOnlySpan<byte> pixels = rgb.AsSpan(0, rgbLength);
@@ -293,7 +299,10 @@ public static class ImageDecoder
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rgb);
+            if (!direct)
+            {
+                ArrayPool<byte>.Shared.Return(rgb);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Vlm2Vec.Preprocessing;
 
@@ -29,6 +30,7 @@ internal static class PilResampler
     private const int Channels = 3;
     private const int PrecisionBits = 32 - 8 - 2;
     private const int Half = 1 << (PrecisionBits - 1);
+    private const int StripRows = 8;
 
     /// <summary>Resizes packed RGB24 pixels from <paramref name="srcWidth"/>×<paramref name="srcHeight"/> to the destination size.</summary>
     public static void Resize(
@@ -98,6 +100,122 @@ internal static class PilResampler
         int rows,
         in Coefficients c)
     {
+        var done = 0;
+        if (Vector256.IsHardwareAccelerated && rows >= StripRows)
+        {
+            done = ResampleHorizontalStrips(src, srcWidth, dst, dstWidth, firstRow, rows, c);
+        }
+
+        ResampleHorizontalScalar(src, srcWidth, dst, dstWidth, firstRow + done, rows - done, done, c);
+    }
+
+    /// <summary>
+    /// The horizontal pass on strips of 8 rows at once: the strip is transposed so that the 8 rows' samples at one
+    /// position are adjacent, then every tap is one 8-lane integer multiply-add (the same integer arithmetic as the
+    /// scalar pass, so the same bytes). Returns the number of rows done (a multiple of 8).
+    /// </summary>
+    private static int ResampleHorizontalStrips(
+        ReadOnlySpan<byte> src,
+        int srcWidth,
+        Span<byte> dst,
+        int dstWidth,
+        int firstRow,
+        int rows,
+        in Coefficients c)
+    {
+        var srcStride = srcWidth * Channels;
+        var dstStride = dstWidth * Channels;
+        var strips = rows / StripRows;
+        var kSize = c.KSize;
+        var inLength = srcStride * StripRows;
+        var outLength = dstStride * StripRows;
+        var transposedIn = ArrayPool<int>.Shared.Rent(inLength);
+        var transposedOut = ArrayPool<byte>.Shared.Rent(outLength);
+        try
+        {
+            ref var tin = ref MemoryMarshal.GetArrayDataReference(transposedIn);
+            ref var tout = ref MemoryMarshal.GetArrayDataReference(transposedOut);
+            ref var weights0 = ref MemoryMarshal.GetArrayDataReference(c.Weights);
+            ref var bounds0 = ref MemoryMarshal.GetArrayDataReference(c.Bounds);
+            var half = Vector256.Create(Half);
+            var zero = Vector256<int>.Zero;
+            var max = Vector256.Create(255);
+            for (var strip = 0; strip < strips; strip++)
+            {
+                var y0 = strip * StripRows;
+
+                // tin[i·8 + r] = row r, sample i.
+                for (var r = 0; r < StripRows; r++)
+                {
+                    ref var row = ref Unsafe.AsRef(in src[(firstRow + y0 + r) * srcStride]);
+                    for (var i = 0; i < srcStride; i++)
+                    {
+                        Unsafe.Add(ref tin, (i * StripRows) + r) = Unsafe.Add(ref row, i);
+                    }
+                }
+
+                for (var xx = 0; xx < dstWidth; xx++)
+                {
+                    var xmin = Unsafe.Add(ref bounds0, xx * 2);
+                    var count = Unsafe.Add(ref bounds0, (xx * 2) + 1);
+                    ref var k = ref Unsafe.Add(ref weights0, xx * kSize);
+                    ref var p = ref Unsafe.Add(ref tin, xmin * Channels * StripRows);
+                    Vector256<int> s0 = half, s1 = half, s2 = half;
+                    for (var x = 0; x < count; x++)
+                    {
+                        var w = Unsafe.Add(ref k, x);
+                        s0 += Vector256.LoadUnsafe(ref p) * w;
+                        s1 += Vector256.LoadUnsafe(ref p, (nuint)StripRows) * w;
+                        s2 += Vector256.LoadUnsafe(ref p, (nuint)(2 * StripRows)) * w;
+                        p = ref Unsafe.Add(ref p, Channels * StripRows);
+                    }
+
+                    ref var o = ref Unsafe.Add(ref tout, xx * Channels * StripRows);
+                    StoreClipped8(s0, zero, max, ref o);
+                    StoreClipped8(s1, zero, max, ref Unsafe.Add(ref o, StripRows));
+                    StoreClipped8(s2, zero, max, ref Unsafe.Add(ref o, 2 * StripRows));
+                }
+
+                // Back to rows.
+                for (var r = 0; r < StripRows; r++)
+                {
+                    ref var row = ref dst[(y0 + r) * dstStride];
+                    for (var i = 0; i < dstStride; i++)
+                    {
+                        Unsafe.Add(ref row, i) = Unsafe.Add(ref tout, (i * StripRows) + r);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(transposedIn);
+            ArrayPool<byte>.Shared.Return(transposedOut);
+        }
+
+        return strips * StripRows;
+    }
+
+    /// <summary>Writes <c>clamp(sum &gt;&gt; 22, 0, 255)</c> of 8 lanes as 8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreClipped8(Vector256<int> sums, Vector256<int> zero, Vector256<int> max, ref byte destination)
+    {
+        var v = Vector256.Min(Vector256.Max(Vector256.ShiftRightArithmetic(sums, PrecisionBits), zero), max);
+        var shorts = Vector256.Narrow(v, v);
+        var bytes = Vector256.Narrow(shorts, shorts);
+        Unsafe.WriteUnaligned(ref destination, bytes.AsUInt64().GetElement(0));
+    }
+
+    private static void ResampleHorizontalScalar(
+        ReadOnlySpan<byte> src,
+        int srcWidth,
+        Span<byte> dst,
+        int dstWidth,
+        int firstRow,
+        int rows,
+        int firstDstRow,
+        in Coefficients c)
+    {
         var srcStride = srcWidth * Channels;
         var dstStride = dstWidth * Channels;
         ref var weights0 = ref MemoryMarshal.GetArrayDataReference(c.Weights);
@@ -105,7 +223,7 @@ internal static class PilResampler
         for (var y = 0; y < rows; y++)
         {
             ref var srcRow = ref Unsafe.AsRef(in src[(firstRow + y) * srcStride]);
-            ref var dstRow = ref dst[y * dstStride];
+            ref var dstRow = ref dst[(firstDstRow + y) * dstStride];
             for (var xx = 0; xx < dstWidth; xx++)
             {
                 var xmin = Unsafe.Add(ref bounds0, xx * 2);
@@ -194,7 +312,27 @@ internal static class PilResampler
 
     private static void StoreRow(ReadOnlySpan<int> acc, Span<byte> dst)
     {
-        for (var i = 0; i < acc.Length; i++)
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && acc.Length >= Vector<int>.Count * 4)
+        {
+            var ints = Vector<int>.Count;
+            var zero = Vector<int>.Zero;
+            var max = new Vector<int>(255);
+            var accVectors = MemoryMarshal.Cast<int, Vector<int>>(acc);
+            for (; i <= acc.Length - (4 * ints); i += 4 * ints)
+            {
+                var b = i / ints;
+                var a0 = Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(accVectors[b], PrecisionBits), zero), max);
+                var a1 = Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(accVectors[b + 1], PrecisionBits), zero), max);
+                var a2 = Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(accVectors[b + 2], PrecisionBits), zero), max);
+                var a3 = Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(accVectors[b + 3], PrecisionBits), zero), max);
+                var lo = Vector.Narrow(Vector.AsVectorUInt32(a0), Vector.AsVectorUInt32(a1));
+                var hi = Vector.Narrow(Vector.AsVectorUInt32(a2), Vector.AsVectorUInt32(a3));
+                Vector.Narrow(lo, hi).CopyTo(dst.Slice(i, 4 * ints));
+            }
+        }
+
+        for (; i < acc.Length; i++)
         {
             dst[i] = Clip8(acc[i]);
         }

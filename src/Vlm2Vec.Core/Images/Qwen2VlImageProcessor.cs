@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Vlm2Vec.Preprocessing;
 
@@ -162,8 +164,21 @@ public sealed class Qwen2VlImageProcessor
         var gridW = size.Width / ps;
         var patchArea = ps * ps;
         var rowLength = Config.PatchRowLength;
-        var output = new float[(long)gridH * gridW * rowLength];
+        if (size.Width % Config.Factor != 0 || size.Height % Config.Factor != 0)
+        {
+            throw new ArgumentException($"Patch sides must be multiples of {Config.Factor}; the image is {size}.", nameof(size));
+        }
+
+        // Every element is written below, so the array need not be zeroed first.
+        var output = GC.AllocateUninitializedArray<float>(checked(gridH * gridW * rowLength));
         var stride = size.Width * 3;
+        ref var lookup0 = ref MemoryMarshal.GetArrayDataReference(_lookup);
+        ref var out0 = ref MemoryMarshal.GetArrayDataReference(output);
+        ref var rgb0 = ref MemoryMarshal.GetReference(rgb);
+        if (rgb.Length < size.Height * stride)
+        {
+            throw new ArgumentException($"The pixel buffer holds {rgb.Length} bytes; a {size} image needs {size.Height * stride}.", nameof(rgb));
+        }
 
         var row = 0;
         for (var hb = 0; hb < gridH / merge; hb++)
@@ -176,24 +191,25 @@ public sealed class Qwen2VlImageProcessor
                     {
                         var top = ((hb * merge) + hi) * ps;
                         var left = ((wb * merge) + wi) * ps;
-                        var patchRow = output.AsSpan(row * rowLength, rowLength);
+                        ref var patchRow = ref Unsafe.Add(ref out0, row * rowLength);
                         for (var c = 0; c < 3; c++)
                         {
-                            var lookup = _lookup.AsSpan(c * 256, 256);
-                            var frame0 = patchRow.Slice(c * temporal * patchArea, patchArea);
+                            ref var lookup = ref Unsafe.Add(ref lookup0, c * 256);
+                            ref var frame0 = ref Unsafe.Add(ref patchRow, c * temporal * patchArea);
                             for (var py = 0; py < ps; py++)
                             {
-                                var src = rgb.Slice(((top + py) * stride) + (left * 3) + c, ((ps - 1) * 3) + 1);
-                                var dst = frame0.Slice(py * ps, ps);
-                                for (var px = 0; px < dst.Length; px++)
+                                ref var src = ref Unsafe.Add(ref rgb0, ((top + py) * stride) + (left * 3) + c);
+                                ref var dst = ref Unsafe.Add(ref frame0, py * ps);
+                                for (var px = 0; px < ps; px++)
                                 {
-                                    dst[px] = lookup[src[px * 3]];
+                                    Unsafe.Add(ref dst, px) = Unsafe.Add(ref lookup, Unsafe.Add(ref src, px * 3));
                                 }
                             }
 
+                            var first = MemoryMarshal.CreateReadOnlySpan(ref frame0, patchArea);
                             for (var t = 1; t < temporal; t++)
                             {
-                                frame0.CopyTo(patchRow.Slice(((c * temporal) + t) * patchArea, patchArea));
+                                first.CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref frame0, t * patchArea), patchArea));
                             }
                         }
 
