@@ -27,6 +27,9 @@ namespace Vlm2Vec.Preprocessing;
 /// keep their high byte; CMYK is converted by the JPEG decoder.</para>
 /// <para>JPEG pixels differ from Pillow's (libjpeg-turbo) by IDCT rounding and chroma up-sampling: a mean absolute
 /// difference around 1–2 levels on 4:2:0 files, larger only at sharp colour edges. Every other format matches exactly.</para>
+/// <para>Known differences from Pillow: a GIF whose first frame reaches past its logical screen is clipped to the screen
+/// (Pillow grows the canvas; the pixel limit is checked against Pillow's canvas); a PNG whose last chunk is cut short
+/// is refused as truncated, as Pillow refuses it, even when its image data happens to be complete.</para>
 /// <para>Decoding runs on the calling thread (ImageSharp's internal parallelism is off): callers parallelise across
 /// images.</para>
 /// </remarks>

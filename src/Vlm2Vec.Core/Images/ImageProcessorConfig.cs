@@ -13,6 +13,9 @@ namespace Vlm2Vec.Preprocessing;
 /// (older files: <c>size.min_pixels</c>/<c>size.max_pixels</c>), then top-level <c>min_pixels</c>/<c>max_pixels</c>,
 /// which win. The Qwen2-VL hub file sets <c>min_pixels</c> 3 136 and <c>max_pixels</c> 12 845 056; the class default
 /// maximum is 1 003 520 (what VLM2Vec-V2.0 uses, see <see cref="Qwen2VlImageProcessorOptions.Vlm2VecV2"/>).
+/// VLM2Vec's vendored copy on <c>main</c> ignores top-level <c>min_pixels</c>/<c>max_pixels</c> when the file has no
+/// <c>size</c> (so it falls back to the class default) and always passes its own <c>size</c>; use the option presets to
+/// reproduce it rather than editing the file.
 /// </remarks>
 public sealed record ImageProcessorConfig
 {

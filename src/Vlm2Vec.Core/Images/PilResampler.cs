@@ -23,7 +23,9 @@ namespace Vlm2Vec.Preprocessing;
 /// <item>then a vertical pass over the intermediate, rounded and clamped the same way;</item>
 /// <item>an axis whose size does not change is not resampled at all.</item>
 /// </list>
-/// Integer sums are exact, so the vertical pass can be vectorised without changing a single output byte.
+/// Integer sums are exact and their order does not matter, so both passes are vectorised without changing a single
+/// output byte: the vertical pass across each row, the horizontal pass across strips of 8 rows (transposed so that the
+/// 8 rows' samples at one position are adjacent). Coefficients are computed once per resize; buffers are pooled.
 /// </remarks>
 internal static class PilResampler
 {

@@ -65,6 +65,11 @@ public sealed record Qwen2VlImageProcessorOptions
     /// When set, every image is first resized to this square with Pillow bicubic, ignoring its aspect ratio (VLM2Vec V1's
     /// <c>image.resize((1344, 1344))</c>). Null (default) for none.
     /// </summary>
+    /// <remarks>
+    /// V1 resized the image as Pillow opened it, before any RGB conversion; for palette or 1-bit files Pillow's default
+    /// filter there is nearest-neighbour, while this option always resizes the decoded RGB image with bicubic. Photos
+    /// (RGB, grey JPEG) are unaffected.
+    /// </remarks>
     public int? SquarePreResize { get; init; }
 
     /// <summary>
