@@ -1,3 +1,6 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
 using Vlm2Vec.Preprocessing;
 using Vlm2Vec.TestSupport;
 
@@ -91,6 +94,36 @@ public sealed class ImageDecoderTests
         var fromSlice = ImageDecoder.Decode(padded.AsMemory(5, bytes.Length));
         Assert.Equal(fromFile.Rgb, fromStream.Rgb);
         Assert.Equal(fromFile.Rgb, fromSlice.Rgb);
+    }
+
+    /// <summary>Pillow's convert("RGB") rules on synthetic PNGs: alpha dropped (never blended), 16-bit grey clipped, 16-bit colour high byte.</summary>
+    [Fact]
+    public void Conversion_rules_follow_pillow()
+    {
+        var greyAlpha = Encode(new Image<La16>(2, 1) { [0, 0] = new La16(10, 0), [1, 0] = new La16(200, 128) }, PngColorType.GrayscaleWithAlpha, PngBitDepth.Bit8);
+        Assert.Equal(new byte[] { 10, 10, 10, 200, 200, 200 }, ImageDecoder.Decode(greyAlpha).Rgb);
+
+        var rgba = Encode(new Image<Rgba32>(2, 1) { [0, 0] = new Rgba32(1, 2, 3, 0), [1, 0] = new Rgba32(250, 251, 252, 7) }, PngColorType.RgbWithAlpha, PngBitDepth.Bit8);
+        Assert.Equal(new byte[] { 1, 2, 3, 250, 251, 252 }, ImageDecoder.Decode(rgba).Rgb);
+
+        // Pillow opens 16-bit grey as mode I and clips: 300 -> 255, 100 -> 100 (scaling would give 1 and 0).
+        var grey16 = Encode(new Image<L16>(3, 1) { [0, 0] = new L16(300), [1, 0] = new L16(100), [2, 0] = new L16(65535) }, PngColorType.Grayscale, PngBitDepth.Bit16);
+        Assert.Equal(new byte[] { 255, 255, 255, 100, 100, 100, 255, 255, 255 }, ImageDecoder.Decode(grey16).Rgb);
+
+        // 16-bit colour keeps the high byte: 0x8100 -> 0x81 (rounding v/257 would give 0x80).
+        var rgb48 = Encode(new Image<Rgb48>(1, 1) { [0, 0] = new Rgb48(0x8100, 0x00FF, 0xFFFF) }, PngColorType.Rgb, PngBitDepth.Bit16);
+        Assert.Equal(new byte[] { 0x81, 0x00, 0xFF }, ImageDecoder.Decode(rgb48).Rgb);
+
+        static byte[] Encode<TPixel>(Image<TPixel> image, PngColorType colorType, PngBitDepth bitDepth)
+            where TPixel : unmanaged, IPixel<TPixel>
+        {
+            using (image)
+            {
+                using var stream = new MemoryStream();
+                image.SaveAsPng(stream, new PngEncoder { ColorType = colorType, BitDepth = bitDepth });
+                return stream.ToArray();
+            }
+        }
     }
 
     public static TheoryData<string> Decodable() => new(DecodableFiles);
