@@ -126,6 +126,40 @@ public sealed class ImageDecoderTests
         }
     }
 
+    /// <summary>
+    /// Orientation from a PNG eXIf chunk (the robustness PNG carries it in ImageMagick's text chunk instead).
+    /// Orientation 6 is Pillow's ROTATE_270: the upright pixel (x, y) is source pixel (y, H − 1 − x).
+    /// </summary>
+    [Fact]
+    public void Png_exif_chunk_orientation_is_applied()
+    {
+        using var image = new Image<Rgb24>(3, 2);
+        for (var y = 0; y < 2; y++)
+        {
+            for (var x = 0; x < 3; x++)
+            {
+                image[x, y] = new Rgb24((byte)(x * 40), (byte)(y * 100), 7);
+            }
+        }
+
+        image.Metadata.ExifProfile = new SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifProfile();
+        image.Metadata.ExifProfile.SetValue(SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifTag.Orientation, (ushort)6);
+        using var stream = new MemoryStream();
+        image.SaveAsPng(stream);
+        Assert.True(stream.ToArray().AsSpan().IndexOf("eXIf"u8) > 0, "the encoder should write an eXIf chunk");
+
+        var decoded = ImageDecoder.Decode(stream.ToArray(), "exif.png");
+        Assert.Equal((2, 3), (decoded.Width, decoded.Height));
+        for (var y = 0; y < 3; y++)
+        {
+            for (var x = 0; x < 2; x++)
+            {
+                var (sx, sy) = (y, 2 - 1 - x);
+                Assert.Equal(((byte)(sx * 40), (byte)(sy * 100), (byte)7), decoded.GetPixel(x, y));
+            }
+        }
+    }
+
     public static TheoryData<string> Decodable() => new(DecodableFiles);
 
     /// <summary>
