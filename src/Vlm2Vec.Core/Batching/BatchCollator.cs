@@ -81,11 +81,12 @@ public sealed class BatchCollator
         }
 
         var cells = checked(batch * length);
-        var inputIds = new long[cells];
+        // Arrays filled completely below skip the zeroing (pixel batches reach hundreds of MiB).
+        var inputIds = GC.AllocateUninitializedArray<long>(cells);
         var attentionMask = new long[cells];
         var imageTokenMask = new long[cells];
-        var positionIds = new long[checked(3 * cells)];
-        var pixelValues = new float[checked(totalPatches * patchRowLength)];
+        var positionIds = GC.AllocateUninitializedArray<long>(checked(3 * cells));
+        var pixelValues = GC.AllocateUninitializedArray<float>(checked(totalPatches * patchRowLength));
         var grids = new long[imageCount * 3];
         var imagesPerRow = new int[batch];
         var pooledIndex = new int[batch];
