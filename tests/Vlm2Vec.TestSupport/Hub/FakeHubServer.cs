@@ -17,6 +17,7 @@ public sealed class FakeHubServer : IDisposable
     private readonly HttpListener _hub;
     private readonly HttpListener _cdn;
     private readonly CancellationTokenSource _stop = new();
+    private bool _disposed;
     private int _listingFailures;
     private int _bodiesInFlight;
     private int _peakBodiesInFlight;
@@ -73,6 +74,12 @@ public sealed class FakeHubServer : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _stop.Cancel();
         _hub.Close();
         _cdn.Close();
