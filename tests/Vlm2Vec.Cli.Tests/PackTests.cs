@@ -34,6 +34,8 @@ public sealed class PackTests
         var metadata = nuspec.Root.Element(ns + "metadata")!;
         Assert.Equal("vlm2vec", metadata.Element(ns + "id")!.Value);
         Assert.Contains(metadata.Descendants(ns + "packageType"), t => (string?)t.Attribute("name") == "DotnetTool");
+        Assert.Equal("README.md", metadata.Element(ns + "readme")?.Value);
+        Assert.Contains("README.md", entries); // docs/cli.md
 
         var settingsEntry = zip.Entries.Single(e => e.FullName.EndsWith("/DotnetToolSettings.xml", StringComparison.Ordinal));
         var toolFolder = settingsEntry.FullName[..settingsEntry.FullName.LastIndexOf('/')];

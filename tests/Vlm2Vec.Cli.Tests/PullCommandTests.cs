@@ -135,6 +135,27 @@ public sealed partial class PullCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task The_NO_COLOR_variable_turns_colour_off_like_the_option()
+    {
+        var result = await CliHarness.RunAsync(_hub.PullArgs(), new Dictionary<string, string> { ["NO_COLOR"] = "1" }, terminal: true);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.False(HasColourCode(result.Error), result.Error);
+    }
+
+    [Fact]
+    public async Task Quiet_also_silences_warnings()
+    {
+        _hub.Server.Faults[FakeModelFiles.Shard1] = new FileFault { InterruptAfterBytes = 100_000, InterruptTimes = 1 };
+
+        var result = await CliHarness.RunAsync(_hub.PullArgs(extra: ["-q"]));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(string.Empty, result.Error);
+        Assert.Contains(_hub.Server.Requests, r => r.Cdn && r.Range is not null); // the cut transfer was resumed, silently
+    }
+
+    [Fact]
     public async Task Token_env_sends_the_named_variable_as_the_token()
     {
         _hub.Repo.PrivateToken = "secret-token";

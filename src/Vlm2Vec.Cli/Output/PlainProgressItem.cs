@@ -29,7 +29,7 @@ internal sealed class PlainProgressItem : IProgressItem
 
         var reached = (int)Math.Floor(value / _maxValue * 4) * 25; // 0, 25, 50, 75 or 100
         var previous = Volatile.Read(ref _milestone);
-        if (reached <= previous || reached >= 100 || Stopwatch.GetElapsedTime(_started) < PlainProgressView.MilestoneDelay)
+        if (reached <= previous || reached >= 100 || Stopwatch.GetElapsedTime(_started) < _view.MilestoneDelay)
         {
             return;
         }

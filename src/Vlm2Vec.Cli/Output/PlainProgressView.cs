@@ -14,14 +14,15 @@ internal sealed class PlainProgressView : IProgressView
     private readonly ProgressUnit _unit;
     private readonly Lock _lock = new();
 
-    public PlainProgressView(IAnsiConsole console, ProgressUnit unit)
+    public PlainProgressView(IAnsiConsole console, ProgressUnit unit, TimeSpan? milestoneDelay = null)
     {
         _console = console;
         _unit = unit;
+        MilestoneDelay = milestoneDelay ?? TimeSpan.FromSeconds(2);
     }
 
     /// <summary>An item reports milestones only once it has run this long, so quick items print just their last line.</summary>
-    internal static TimeSpan MilestoneDelay { get; } = TimeSpan.FromSeconds(2);
+    internal TimeSpan MilestoneDelay { get; }
 
     public IProgressItem Add(string description, double maxValue) => new PlainProgressItem(this, description, maxValue);
 
