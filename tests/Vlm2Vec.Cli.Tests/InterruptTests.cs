@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Vlm2Vec.Cli.Tests;
 
 /// <summary>Ctrl+C as the real process gets it: SIGINT sent to the built tool while it downloads from a slow fake hub.</summary>
 public sealed class InterruptTests : IDisposable
 {
+    private const int SigInt = 2; // the same on Linux and macOS
     private readonly CliTestHub _hub = new();
 
     public void Dispose() => _hub.Dispose();
@@ -13,7 +15,7 @@ public sealed class InterruptTests : IDisposable
     [Trait("Category", "Process")]
     public async Task Sigint_cancels_the_download_and_exits_130_with_one_error_line()
     {
-        Assert.False(OperatingSystem.IsWindows(), "This test sends SIGINT with kill(1); it runs on Linux and macOS.");
+        Assert.False(OperatingSystem.IsWindows(), "This test sends SIGINT with kill(2); it runs on Linux and macOS.");
         _hub.Server.ChunkDelay = TimeSpan.FromMilliseconds(200); // the first shard takes 5 s: time to interrupt it
         var tool = Path.Combine(AppContext.BaseDirectory, "vlm2vec.dll");
         using var child = new ChildProcess(RepositoryFiles.DotnetHost, [tool, .. _hub.PullArgs()], start =>
@@ -31,11 +33,7 @@ public sealed class InterruptTests : IDisposable
         }
 
         Assert.False(child.Process.HasExited, $"The tool ended before the download started.\n{child.Out}\n{child.Error}");
-        using (var kill = Process.Start("kill", ["-INT", child.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-            Assert.Equal(0, kill.ExitCode);
-        }
+        Assert.Equal(0, Kill(child.Process.Id, SigInt));
 
         var exitCode = await child.WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -45,4 +43,8 @@ public sealed class InterruptTests : IDisposable
         Assert.Contains("error: interrupted.", child.Error, StringComparison.Ordinal);
         Assert.False(TestText.HasStackFrame(child.Error), child.Error);
     }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Kill(int pid, int signal);
 }
