@@ -17,20 +17,32 @@ public sealed class TorchSharpVlm2VecEncoder : IVlm2VecEncoder
 {
     private readonly Lock _gate = new();
     private readonly Qwen2VlForConditionalGeneration _model;
+    private readonly Vlm2VecPreprocessor? _preprocessor;
     private bool _disposed;
 
-    /// <summary>Wraps a loaded model; the encoder takes ownership of it.</summary>
+    /// <summary>Wraps a loaded model and the preprocessing that belongs to it; the encoder takes ownership of the model.</summary>
     /// <param name="model">The model (eval mode is set).</param>
-    /// <param name="preprocessor">The preprocessing that matches the model.</param>
+    /// <param name="preprocessor">The preprocessing of the same model (its config must name the same special tokens).</param>
     /// <param name="modelId">A name for <see cref="Info"/>; defaults to <c>qwen2-vl</c>.</param>
     /// <param name="source">Where the model came from, for <see cref="Info"/>.</param>
+    /// <exception cref="ModelFormatException">The preprocessor's config does not match the model's.</exception>
     public TorchSharpVlm2VecEncoder(Qwen2VlForConditionalGeneration model, Vlm2VecPreprocessor preprocessor, string? modelId = null, string? source = null)
+        : this(model, preprocessor ?? throw new ArgumentNullException(nameof(preprocessor)), modelId, source, validate: true)
+    {
+    }
+
+    /// <summary>For tests and benchmarks on synthetic models: the preprocessor may be absent (then <see cref="Preprocessor"/> throws).</summary>
+    internal TorchSharpVlm2VecEncoder(Qwen2VlForConditionalGeneration model, Vlm2VecPreprocessor? preprocessor, string? modelId, string? source, bool validate)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(preprocessor);
+        if (validate && preprocessor is not null)
+        {
+            RequireSameModel(model.Config, preprocessor.Config);
+        }
+
         _model = model;
         _model.eval();
-        Preprocessor = preprocessor;
+        _preprocessor = preprocessor;
         Info = new Vlm2VecModelInfo
         {
             ModelId = string.IsNullOrWhiteSpace(modelId) ? "qwen2-vl" : modelId,
@@ -46,22 +58,24 @@ public sealed class TorchSharpVlm2VecEncoder : IVlm2VecEncoder
     public Vlm2VecModelInfo Info { get; }
 
     /// <inheritdoc />
-    public Vlm2VecPreprocessor Preprocessor { get; }
+    public Vlm2VecPreprocessor Preprocessor =>
+        _preprocessor ?? throw new InvalidOperationException("This encoder was built without a preprocessor (synthetic model); collate batches yourself.");
 
     /// <summary>The underlying model (for training and parity checks; do not use it concurrently with <see cref="EncodeAsync"/>).</summary>
     public Qwen2VlForConditionalGeneration Model => _model;
 
     /// <summary>
-    /// Loads a Hugging Face checkpoint folder (see <see cref="Qwen2VlForConditionalGeneration.FromPretrained"/>) and the
-    /// matching preprocessing from the same folder.
+    /// Loads a Hugging Face model folder: the weights (see <see cref="Qwen2VlForConditionalGeneration.FromPretrained"/>)
+    /// and the matching preprocessing (<see cref="Vlm2VecPreprocessor.FromFolder"/>: tokenizer, image processor, prompt
+    /// rules, collator) from the same folder.
     /// </summary>
-    /// <exception cref="ModelFormatException">The folder does not hold a usable Qwen2-VL checkpoint.</exception>
-    public static TorchSharpVlm2VecEncoder FromPretrained(string folder, Qwen2VlLoadOptions? options = null)
+    /// <exception cref="ModelFormatException">The folder does not hold a usable Qwen2-VL checkpoint and tokenizer.</exception>
+    public static TorchSharpVlm2VecEncoder FromPretrained(string folder, Qwen2VlLoadOptions? options = null, PreprocessorOptions? preprocessorOptions = null)
     {
+        var preprocessor = Vlm2VecPreprocessor.FromFolder(folder, preprocessorOptions);
         var model = Qwen2VlForConditionalGeneration.FromPretrained(folder, options);
         try
         {
-            var preprocessor = new Vlm2VecPreprocessor { Config = model.Config };
             var id = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
             return new TorchSharpVlm2VecEncoder(model, preprocessor, id, folder);
         }
@@ -125,6 +139,18 @@ public sealed class TorchSharpVlm2VecEncoder : IVlm2VecEncoder
         }
 
         return result;
+    }
+
+    private static void RequireSameModel(Qwen2VlConfig model, Qwen2VlConfig preprocessing)
+    {
+        if (model.ImageTokenId != preprocessing.ImageTokenId || model.VideoTokenId != preprocessing.VideoTokenId
+            || model.VisionStartTokenId != preprocessing.VisionStartTokenId || model.Vision.SpatialMergeSize != preprocessing.Vision.SpatialMergeSize
+            || model.Vision.PatchRowLength != preprocessing.Vision.PatchRowLength || model.VocabSize != preprocessing.VocabSize)
+        {
+            throw new ModelFormatException(
+                $"The preprocessor belongs to another model: image/video/vision_start ids {preprocessing.ImageTokenId}/{preprocessing.VideoTokenId}/{preprocessing.VisionStartTokenId}, vocab {preprocessing.VocabSize}, merge {preprocessing.Vision.SpatialMergeSize} " +
+                $"vs the model's {model.ImageTokenId}/{model.VideoTokenId}/{model.VisionStartTokenId}, vocab {model.VocabSize}, merge {model.Vision.SpatialMergeSize}.");
+        }
     }
 
     private static void Validate(CollatedBatch batch, Qwen2VlConfig config)

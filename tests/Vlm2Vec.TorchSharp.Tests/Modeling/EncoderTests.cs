@@ -12,12 +12,24 @@ public sealed class EncoderTests
     public EncoderTests() => TorchSharpRuntime.EnsureLoaded();
 
     [Fact]
-    public async Task Encoder_returns_the_forward_embeddings_and_fills_info()
+    public async Task Encoder_from_a_model_folder_embeds_prepared_inputs_end_to_end()
     {
+        // A tiny random model with Qwen's special ids and vocabulary size, beside the real Qwen2-VL tokenizer and
+        // preprocessor_config.json (shared/data), so that FromPretrained builds the real preprocessing.
         using var folder = new TempFolder();
-        using (var model = T.Create(seed: 51))
+        var config = T.Config() with
+        {
+            VocabSize = 151936, BosTokenId = 151643, EosTokenId = 151645, VisionStartTokenId = 151652, VisionEndTokenId = 151653,
+            VisionTokenId = 151654, ImageTokenId = 151655, VideoTokenId = 151656,
+        };
+        using (var model = Qwen2VlForConditionalGeneration.CreateRandom(config, new Qwen2VlRandomInitOptions { Seed = 51, InitializerRange = 0.2 }))
         {
             model.SavePretrained(folder.Path);
+        }
+
+        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json", "preprocessor_config.json", "vocab.json", "merges.txt" })
+        {
+            File.Copy(SharedData.Path("tokenizer", "qwen2-vl", file), folder.Combine(file));
         }
 
         using var encoder = TorchSharpVlm2VecEncoder.FromPretrained(folder.Path);
@@ -26,27 +38,54 @@ public sealed class EncoderTests
         Assert.Equal("float32", encoder.Info.DType);
         Assert.Equal("qwen2_vl", encoder.Info.Architecture);
         Assert.Equal(Path.GetFileName(folder.Path), encoder.Info.ModelId);
-        Assert.Equal(T.ImageToken, encoder.Preprocessor.Config.ImageTokenId);
+        Assert.Equal(151655, encoder.Preprocessor.Config.ImageTokenId);
 
-        long[][] rows = [T.Row(4, 5, 6), T.Row(0, 7, 8, 9, 10)];
-        var image = T.Pixels(1, 4, 4, 52);
-        var batch = Collate(rows, [[(1, 4, 4, image)], []], encoder.Model.Config);
+        var image = ImageInput.FromFile(Path.Combine(ReferenceFixtures.Root, "images", "img_h56_w84.png"));
+        MultimodalInput[] inputs =
+        [
+            MultimodalInput.FromImage(image, "Represent the given image."),
+            MultimodalInput.FromText("A cat sitting on a red sofa.", "Find an image that matches the given caption."),
+        ];
+        var prepared = inputs.Select(encoder.Preprocessor.Prepare).ToList();
+        var batch = encoder.Preprocessor.Collate(prepared);
+        Assert.Equal(6, batch.ImageTokenMask.Sum()); // grid (1, 4, 6) → 6 merged tokens
         var vectors = await encoder.EncodeAsync(batch);
-
-        var expected = BatchingTests.Embed(encoder.Model, rows, true, [(1, 4, 4, image)]);
         Assert.Equal(2, vectors.Length);
-        for (var i = 0; i < 2; i++)
+        for (var i = 0; i < vectors.Length; i++)
         {
             Assert.Equal(64, vectors[i].Length);
-            Assert.True(T.MaxAbsDiff(expected[i], vectors[i]) < 1e-6);
             Assert.Equal(1.0, Math.Sqrt(vectors[i].Sum(v => (double)v * v)), 5);
+            var alone = await encoder.EncodeAsync(encoder.Preprocessor.Collate([prepared[i]]));
+            Assert.True(T.Cosine(alone[0], vectors[i]) >= 0.99999, $"row {i}: alone vs in batch cosine {T.Cosine(alone[0], vectors[i])}");
         }
+
+        // The low-level forward on the same arrays (positions recomputed by the model) gives the same vectors.
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var output = encoder.Model.forward(new Qwen2VlForwardInput
+        {
+            InputIds = tensor(batch.InputIds, [batch.BatchSize, batch.SequenceLength]),
+            AttentionMask = tensor(batch.AttentionMask, [batch.BatchSize, batch.SequenceLength]),
+            PixelValues = tensor(batch.PixelValues, [batch.TotalPatches, batch.PatchRowLength]),
+            ImageGridThw = tensor(batch.ImageGridThw, [batch.ImageCount, 3]),
+        });
+        Assert.Equal(batch.PositionIds, output.PositionIds.contiguous().data<long>().ToArray());
+        Assert.True(T.MaxAbsDiff(T.Vector(output.Embeddings, 0), vectors[0]) < 1e-6);
+    }
+
+    [Fact]
+    public void A_preprocessor_of_another_model_is_refused()
+    {
+        var preprocessor = Vlm2VecPreprocessor.FromFolder(SharedData.Qwen2VlTokenizerFolder);
+        using var model = T.Create(seed: 50); // tiny ids (image 93), not Qwen's
+        var error = Assert.Throws<ModelFormatException>(() => new TorchSharpVlm2VecEncoder(model, preprocessor));
+        Assert.Contains("another model", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Concurrent_calls_are_serialised_and_agree()
     {
-        using var encoder = new TorchSharpVlm2VecEncoder(T.Create(seed: 53), new Vlm2VecPreprocessor { Config = T.Config() }, "tiny");
+        using var encoder = new TorchSharpVlm2VecEncoder(T.Create(seed: 53), null, "tiny", null, validate: false);
         var batch = Collate([T.Row(4, 11), T.Row(0, 12, 13)], [[(1, 4, 4, T.Pixels(1, 4, 4, 54))], []], encoder.Model.Config);
         var first = await encoder.EncodeAsync(batch);
         var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => encoder.EncodeAsync(batch))));
@@ -61,7 +100,7 @@ public sealed class EncoderTests
     public async Task Stray_placeholder_of_an_image_less_row_stays_a_token()
     {
         // VLM2Vec's WebQA/EDIS quirk: a text-only row keeps a literal image placeholder; the collator's mask leaves it out.
-        using var encoder = new TorchSharpVlm2VecEncoder(T.Create(seed: 55), new Vlm2VecPreprocessor { Config = T.Config() });
+        using var encoder = new TorchSharpVlm2VecEncoder(T.Create(seed: 55), null, "tiny", null, validate: false);
         var batch = Collate([T.Row(4, 20), [T.ImageToken, 21, 22]], [[(1, 4, 4, T.Pixels(1, 4, 4, 56))], []], encoder.Model.Config);
         var vectors = await encoder.EncodeAsync(batch);
         Assert.Equal(2, vectors.Length);
@@ -99,7 +138,7 @@ public sealed class EncoderTests
     [Fact]
     public async Task Inconsistent_collated_batches_are_refused()
     {
-        using var encoder = new TorchSharpVlm2VecEncoder(T.Create(seed: 60), new Vlm2VecPreprocessor { Config = T.Config() });
+        using var encoder = new TorchSharpVlm2VecEncoder(T.Create(seed: 60), null, "tiny", null, validate: false);
         var batch = Collate([T.Row(0, 5, 6)], [[]], encoder.Model.Config);
         var broken = new CollatedBatch
         {
