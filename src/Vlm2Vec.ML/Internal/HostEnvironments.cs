@@ -1,0 +1,32 @@
+using System.Reflection;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+
+namespace Vlm2Vec.ML;
+
+/// <summary>Reaches the <see cref="IHostEnvironment"/> (the <c>MLContext</c>) behind a catalog.</summary>
+internal static class HostEnvironments
+{
+    private static readonly PropertyInfo? EnvironmentProperty = typeof(TransformsCatalog)
+        .GetInterfaces()
+        .FirstOrDefault(i => i.Name == "IInternalCatalog")
+        ?.GetProperty("Environment");
+
+    /// <summary>
+    /// The catalog's environment. ML.NET 5 exposes it only to its own assemblies (<c>CatalogUtils.GetEnvironment</c> is
+    /// internal), so it is read through the catalog's interface by reflection; should a future ML.NET rename it, a private
+    /// <see cref="MLContext"/> is used, which loses only the routing of log messages to the caller's <c>MLContext.Log</c>.
+    /// </summary>
+    public static IHostEnvironment Of(TransformsCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return EnvironmentProperty?.GetValue(catalog) as IHostEnvironment ?? new MLContext();
+    }
+
+    /// <summary>
+    /// The environment's <c>GpuDeviceId</c> (set through <c>MLContext.GpuDeviceId</c>), read the same way; null when unset
+    /// or unreadable.
+    /// </summary>
+    public static int? GpuDeviceId(IHostEnvironment environment) =>
+        environment.GetType().GetProperty("GpuDeviceId", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(environment) as int?;
+}
