@@ -24,7 +24,7 @@ internal sealed class BatchedEmbeddingDataView : IDataView
         SourceIndex = new int[schema.Count];
         for (var i = 0; i < schema.Count; i++)
         {
-            SourceIndex[i] = i == OutputIndex ? -1 : FindSource(source.Schema, schema[i]);
+            SourceIndex[i] = i == OutputIndex ? -1 : FindSource(source.Schema, schema, i);
         }
 
         ImageIndex = spec.ImageColumn is null ? -1 : source.Schema[spec.ImageColumn].Index;
@@ -80,19 +80,29 @@ internal sealed class BatchedEmbeddingDataView : IDataView
         return cursors;
     }
 
-    private static int FindSource(DataViewSchema source, DataViewSchema.Column column)
+    /// <summary>
+    /// The input column an output column passes through: the k-th column of a name in the output (hidden ones included)
+    /// is the k-th of that name in the input, since the saved form only appends columns and drops its own.
+    /// </summary>
+    private static int FindSource(DataViewSchema source, DataViewSchema output, int outputIndex)
     {
-        if (!column.IsHidden && source.GetColumnOrNull(column.Name) is { } visible)
+        var column = output[outputIndex];
+        var occurrence = 0;
+        for (var i = 0; i < outputIndex; i++)
         {
-            return visible.Index;
+            if (output[i].Name == column.Name)
+            {
+                occurrence++;
+            }
         }
 
-        // A hidden column keeps its relative order: the n-th hidden column of that name in the output is the n-th in the input.
         for (var i = 0; i < source.Count; i++)
         {
-            if (source[i].Name == column.Name && source[i].IsHidden && source[i].Type.Equals(column.Type))
+            if (source[i].Name == column.Name && occurrence-- == 0)
             {
-                return i;
+                return source[i].Type.Equals(column.Type)
+                    ? i
+                    : throw new InvalidOperationException($"Column '{column.Name}' of the output is {column.Type} but its input column is {source[i].Type}.");
             }
         }
 

@@ -13,6 +13,7 @@ internal static class ModelSessions
     private static readonly ConcurrentDictionary<string, Lazy<IVlm2VecEncoder>> Opened = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, WeakReference<IVlm2VecEncoder>> Instances = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Vlm2VecEmbedder> Embedders = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string> KeyPaths = new(StringComparer.Ordinal);
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IVlm2VecEncoder, string> InstanceKeys = new();
 
     /// <summary>Registers an encoder object (weakly: the transformer holds it) and returns its key.</summary>
@@ -36,6 +37,7 @@ internal static class ModelSessions
         }
 
         var key = spec.ModelKey;
+        KeyPaths[key] = spec.ModelPath!;
         var lazy = Opened.GetOrAdd(key, _ => new Lazy<IVlm2VecEncoder>(() => Open(spec, factory), LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
@@ -66,18 +68,21 @@ internal static class ModelSessions
     }
 
     /// <summary>Closes the model a spec opened from a path (no-op for encoder objects, which their owner disposes).</summary>
-    public static bool Release(EmbeddingSpec spec)
+    public static bool Release(EmbeddingSpec spec) => spec.EncoderInstanceKey is null && ReleaseKey(spec.ModelKey);
+
+    private static bool ReleaseKey(string key)
     {
-        if (spec.EncoderInstanceKey is not null || !Opened.TryRemove(spec.ModelKey, out var lazy))
+        KeyPaths.TryRemove(key, out _);
+        if (!Opened.TryRemove(key, out var lazy))
         {
             return false;
         }
 
-        foreach (var key in Embedders.Keys)
+        foreach (var embedderKey in Embedders.Keys)
         {
-            if (key.StartsWith(spec.ModelKey + "|", StringComparison.Ordinal))
+            if (embedderKey.StartsWith(key + "|", StringComparison.Ordinal))
             {
-                Embedders.TryRemove(key, out _);
+                Embedders.TryRemove(embedderKey, out _);
             }
         }
 
@@ -87,6 +92,22 @@ internal static class ModelSessions
         }
 
         return true;
+    }
+
+    /// <summary>Closes every model opened from <paramref name="modelPath"/> (any engine or settings); returns how many.</summary>
+    public static int ReleaseFolder(string modelPath)
+    {
+        var full = Path.GetFullPath(modelPath);
+        var released = 0;
+        foreach (var (key, path) in KeyPaths)
+        {
+            if (string.Equals(path, full, StringComparison.Ordinal) && ReleaseKey(key))
+            {
+                released++;
+            }
+        }
+
+        return released;
     }
 
     private static IVlm2VecEncoder Open(EmbeddingSpec spec, IVlm2VecEncoderFactory? factory)
