@@ -16,31 +16,30 @@ internal static class RowEmbedding
     public static void Embed(EmbeddingSpec spec, string specJson, Vlm2VecEmbedder embedder, IReadOnlyList<Row> rows, float[][] vectors, CancellationToken cancellationToken = default)
     {
         var inputs = new List<MultimodalInput>(rows.Count);
-        var indexOfInput = new List<int>(rows.Count);
+        var resultOfRow = new int[rows.Count];
         for (var i = 0; i < rows.Count; i++)
         {
+            resultOfRow[i] = -1;
             if (rows[i].Input is { } input)
             {
+                resultOfRow[i] = inputs.Count;
                 inputs.Add(input);
-                indexOfInput.Add(i);
             }
-            else
+        }
+
+        var results = inputs.Count == 0 ? [] : embedder.EmbedEachAsync(inputs, cancellationToken).GetAwaiter().GetResult();
+
+        // Rows are settled in row order, so that with the throwing policy the first bad row is the one reported.
+        for (var row = 0; row < rows.Count; row++)
+        {
+            if (resultOfRow[row] < 0)
             {
-                Fail(spec, specJson, rows[i], vectors, i, new InvalidInputException(
+                Fail(spec, specJson, rows[row], vectors, row, new InvalidInputException(
                     $"There is nothing to embed: {RowInputs.NothingToEmbed(spec)}. A row needs a non-empty image or text."));
+                continue;
             }
-        }
 
-        if (inputs.Count == 0)
-        {
-            return;
-        }
-
-        var results = embedder.EmbedEachAsync(inputs, cancellationToken).GetAwaiter().GetResult();
-        for (var j = 0; j < results.Count; j++)
-        {
-            var row = indexOfInput[j];
-            var result = results[j];
+            var result = results[resultOfRow[row]];
             if (result.Embedding is { } embedding)
             {
                 if (embedding.Length != spec.Dimension)

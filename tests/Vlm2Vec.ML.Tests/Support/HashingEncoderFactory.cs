@@ -10,13 +10,15 @@ namespace Vlm2Vec.ML.Tests.Support;
 public sealed class HashingEncoderFactory : IVlm2VecEncoderFactory
 {
     public const string SettingsFile = "hashing-encoder.json";
-    private static int s_opened;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashingEncoder> ByFolder = new(StringComparer.Ordinal);
 
-    /// <summary>Models opened by any instance, process-wide.</summary>
-    public static int Opened => Volatile.Read(ref s_opened);
+    /// <summary>The encoder last opened from a folder, for call counting (tests run in parallel, each with its folder).</summary>
+    public static HashingEncoder OpenedAt(string folder) => ByFolder[Path.GetFullPath(folder)];
 
-    /// <summary>The last encoder opened, for call counting.</summary>
-    public static HashingEncoder? LastOpened { get; private set; }
+    /// <summary>How many times a folder was opened.</summary>
+    public static int OpenCount(string folder) => OpenCounts.GetValueOrDefault(Path.GetFullPath(folder));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> OpenCounts = new(StringComparer.Ordinal);
 
     public string Engine => "hashing";
 
@@ -27,8 +29,9 @@ public sealed class HashingEncoderFactory : IVlm2VecEncoderFactory
         using var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(options.ModelPath, SettingsFile)));
         var dimension = settings.RootElement.GetProperty("dimension").GetInt32();
         var encoder = new HashingEncoder(Vlm2VecPreprocessor.FromFolder(options.ModelPath, options.Preprocessing), dimension, options.ModelPath);
-        Interlocked.Increment(ref s_opened);
-        LastOpened = encoder;
+        var key = Path.GetFullPath(options.ModelPath);
+        ByFolder[key] = encoder;
+        OpenCounts.AddOrUpdate(key, 1, (_, n) => n + 1);
         return encoder;
     }
 }
