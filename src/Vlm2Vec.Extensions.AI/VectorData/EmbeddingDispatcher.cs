@@ -14,8 +14,9 @@ namespace Vlm2Vec.Extensions.AI.VectorData;
 /// Resolution, for the most derived type <c>T</c> common to a batch: the first of <c>T</c>, its base types and its
 /// interfaces for which the generator is an <c>IEmbeddingGenerator&lt;X, Embedding&lt;float&gt;&gt;</c> (contravariance
 /// included, so an <c>&lt;AIContent,…&gt;</c> generator serves <see cref="DataContent"/> and <see cref="TextContent"/>).
-/// A <see cref="string"/> with no <c>&lt;string,…&gt;</c> interface is wrapped in a <see cref="TextContent"/>. A batch
-/// whose values have no usable common type is split by runtime type, one generator call per type.
+/// A <see cref="string"/> with no <c>&lt;string,…&gt;</c> interface is wrapped in a <see cref="TextContent"/>. (Model
+/// validation guarantees the generator accepts the property's declared input type, which every value of the batch
+/// has, so one call per batch always exists.)
 /// </para>
 /// </summary>
 internal static class EmbeddingDispatcher
@@ -26,10 +27,10 @@ internal static class EmbeddingDispatcher
     private static readonly ConcurrentDictionary<Type, Func<IEmbeddingGenerator, object[], CancellationToken, Task<GeneratedEmbeddings<Embedding<float>>>>> Invokers = new();
 
     /// <summary>
-    /// Embeds <paramref name="values"/> (nulls allowed: they get no vector) for <paramref name="property"/>, in one
-    /// generator call when the values share an input type. Each vector is checked against the property's dimensions.
+    /// Embeds <paramref name="values"/> (nulls allowed: they get no vector) for <paramref name="property"/> in one
+    /// generator call. Each vector is checked against the property's dimensions.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The generator accepts none of the values' types, returns the wrong count, or a vector of the wrong size.</exception>
+    /// <exception cref="InvalidOperationException">The generator does not accept the values' type, returns the wrong count, or a vector of the wrong size.</exception>
     public static async Task<ReadOnlyMemory<float>[]> GenerateAsync(
         VectorPropertyModel property, IReadOnlyList<object?> values, CancellationToken cancellationToken)
     {
@@ -51,19 +52,9 @@ internal static class EmbeddingDispatcher
         }
 
         var common = CommonType(values, positions);
-        if (Resolve(generator, common) is { } plan)
-        {
-            await RunAsync(property, generator, plan, values, positions, result, cancellationToken).ConfigureAwait(false);
-            return result;
-        }
-
-        foreach (var group in positions.GroupBy(p => values[p]!.GetType()))
-        {
-            var groupPlan = Resolve(generator, group.Key)
-                ?? throw new InvalidOperationException(VectorDataStrings.IncompatibleEmbeddingGeneratorWasConfiguredForInputType(group.Key, generator.GetType()));
-            await RunAsync(property, generator, groupPlan, values, [.. group], result, cancellationToken).ConfigureAwait(false);
-        }
-
+        var plan = Resolve(generator, common)
+            ?? throw new InvalidOperationException(VectorDataStrings.IncompatibleEmbeddingGeneratorWasConfiguredForInputType(common, generator.GetType()));
+        await RunAsync(property, generator, plan, values, positions, result, cancellationToken).ConfigureAwait(false);
         return result;
     }
 

@@ -159,7 +159,7 @@ internal sealed class DualInterfaceGenerator(int dimensions) : HashingContentGen
 }
 
 /// <summary>A custom input type for <c>VectorStoreVectorProperty&lt;TInput&gt;</c>.</summary>
-internal sealed class Customer
+public sealed class Customer
 {
     public string? FirstName { get; set; }
 
