@@ -24,7 +24,8 @@ internal static class ExactSearch
     {
         var arena = storage.Arena(vectorFieldIndex);
         var highWater = storage.HighWater;
-        var chunks = (highWater + arena.RowsPerChunk - 1) >> arena.ChunkShift;
+        // The arena grows only when a vector is stored, so a field with no vectors in later slots has fewer chunks.
+        var chunks = Math.Min((highWater + arena.RowsPerChunk - 1) >> arena.ChunkShift, arena.ChunkCount);
         var queryNorm = System.Numerics.Tensors.TensorPrimitives.Norm(query.Span);
         var context = new ScanContext(storage, arena, query, queryNorm, distance, filter, scoreThreshold, highWater);
 
