@@ -9,7 +9,7 @@ namespace Vlm2Vec.Extensions.AI.VectorData;
 internal static class ExactSearch
 {
     /// <summary>Below this many floats to score, one thread is faster than fanning out.</summary>
-    private const long ParallelThresholdFloats = 1L << 20;
+    internal const long ParallelThresholdFloats = 1L << 20;
 
     /// <summary>Returns the <paramref name="count"/> closest rows, closest first, with their scores.</summary>
     public static (int Slot, double Score)[] Search(
