@@ -55,7 +55,8 @@ public sealed class Vlm2VecVectorStore : VectorStore
     /// <summary>The database file, or null for an in-memory store.</summary>
     public string? DatabasePath => _database.Path;
 
-    internal int MaxSearchParallelism { get; }
+    /// <summary>The most threads one search uses (settable for benchmarks).</summary>
+    internal int MaxSearchParallelism { get; set; }
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
