@@ -11,7 +11,7 @@ namespace Vlm2Vec.Benchmarks;
 /// independent naive scan, for random L2-normalised vectors held in memory, and upsert throughput into the SQLite file
 /// (plus the time to load it back). Vectors are a pure function of their index (SplitMix64), so the naive scan
 /// regenerates them instead of keeping a second copy of the data.
-/// Args: [sizes, default 10000,100000,1000000] [dimensions, default 1536] [SQLite vectors, default 100000] [SQLite batch, default 1000].
+/// Args: [sizes, default 10000,100000,1000000; 0 skips the search part] [dimensions, default 1536] [SQLite vectors, default 100000] [SQLite batch, default 1000].
 /// </summary>
 internal sealed class VectorStoreBenchmark : IBenchmark
 {
@@ -32,7 +32,7 @@ internal sealed class VectorStoreBenchmark : IBenchmark
         var sqliteBatch = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1000;
         BenchmarkContext.Report($"dimensions {dimensions}, top {Top}, cosine similarity, {Environment.ProcessorCount} search threads (and 1)");
 
-        foreach (var size in sizes)
+        foreach (var size in sizes.Where(s => s > 0))
         {
             await SearchAsync(size, dimensions);
         }

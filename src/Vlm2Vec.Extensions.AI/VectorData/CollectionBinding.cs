@@ -165,7 +165,7 @@ internal sealed class CollectionBinding
         }
 
         var key = NormalizeKey(rawKey, "records");
-        var data = new object?[schema.DataFields.Count];
+        object?[] data = schema.DataFields.Count == 0 ? [] : new object?[schema.DataFields.Count];
         foreach (var (property, index, type) in _data)
         {
             data[index] = type.ToStorage(property.GetValueAsObject(record), property.ModelName);

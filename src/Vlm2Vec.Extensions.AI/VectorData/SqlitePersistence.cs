@@ -25,8 +25,11 @@ internal sealed class SqlitePersistence : IDisposable
     /// <summary>The file format version (<c>PRAGMA user_version</c>).</summary>
     private const int FileFormatVersion = 1;
 
-    /// <summary>Page size for new files: a 1536-dimensional float32 row (6 KiB) fits one page.</summary>
-    private const int NewFilePageSize = 8192;
+    /// <summary>
+    /// Page size of new files. Vector rows are a few KiB: with 4 or 8 KiB pages a 1536-d row (6 KiB) takes a leaf page
+    /// of its own plus overflow (8.2 KiB on disk per row, measured); 32 KiB pages pack five such rows (6.6 KiB per row).
+    /// </summary>
+    private const int NewFilePageSize = 32768;
 
     private const string CatalogTable = "vlm2vec_collections";
 
@@ -47,12 +50,13 @@ internal sealed class SqlitePersistence : IDisposable
         {
             _connection.Open();
             Execute("PRAGMA locking_mode=EXCLUSIVE;");
+
+            // A first read: fails fast on a file that is not a database or that another process holds.
             var isNew = Scalar<long>("SELECT count(*) FROM sqlite_master;") == 0;
             if (isNew)
             {
                 Execute($"PRAGMA page_size={NewFilePageSize};");
             }
-
             var journal = Scalar<string>("PRAGMA journal_mode=WAL;");
             if (!string.Equals(journal, "wal", StringComparison.OrdinalIgnoreCase))
             {
@@ -315,7 +319,7 @@ internal sealed class SqlitePersistence : IDisposable
 
     private static object?[] DataFromJson(CollectionSchema schema, Dictionary<string, int> fieldIndexes, string json)
     {
-        var data = new object?[schema.DataFields.Count];
+        object?[] data = schema.DataFields.Count == 0 ? [] : new object?[schema.DataFields.Count];
         using var document = JsonDocument.Parse(json);
         foreach (var property in document.RootElement.EnumerateObject())
         {
