@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.VectorData.ProviderServices;
 
@@ -180,6 +181,12 @@ internal sealed class CollectionBinding
             {
                 throw new ArgumentException(
                     $"Record {itemIndex} (key '{rawKey}'): vector property '{binding.Property.ModelName}' has {vector.Length} dimensions; the collection stores {binding.Property.Dimensions}.");
+            }
+
+            if (!vector.IsEmpty && !TensorPrimitives.IsFiniteAll(vector.Span))
+            {
+                throw new ArgumentException(
+                    $"Record {itemIndex} (key '{rawKey}'): vector property '{binding.Property.ModelName}' contains NaN or infinity; only finite values can be stored and searched.");
             }
 
             vectors[binding.SchemaIndex] = vector;

@@ -319,6 +319,11 @@ public class Vlm2VecVectorStoreCollection<TKey, TRecord> : VectorStoreCollection
                 $"The search vector has {query.Length} dimensions; vector property '{property.ModelName}' has {property.Dimensions}.", nameof(searchValue));
         }
 
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(query.Span))
+        {
+            throw new ArgumentException("The search vector contains NaN or infinity.", nameof(searchValue));
+        }
+
         var binding = await BindAsync("Search", cancellationToken).ConfigureAwait(false);
         var vector = binding.VectorOf(property);
         var filter = options.Filter is null ? null : RowExpressionCompiler.CompileFilter(options.Filter, binding);

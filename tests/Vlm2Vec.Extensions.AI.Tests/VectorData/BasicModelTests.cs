@@ -239,6 +239,22 @@ public sealed class BasicModelTests
     }
 
     [Fact]
+    public async Task Non_finite_vectors_are_refused()
+    {
+        using var test = await SeedAsync(persisted: false);
+        var collection = Collection(test);
+
+        var upsert = await Assert.ThrowsAsync<BatchItemException>(
+            () => collection.UpsertAsync([new Record { Key = "nan", Vector = new float[] { 1, float.NaN, 0 } }]));
+        var search = await Assert.ThrowsAsync<ArgumentException>(
+            () => collection.SearchAsync(new float[] { float.PositiveInfinity, 0, 0 }, top: 1).ToListAsync().AsTask());
+
+        Assert.Contains("NaN or infinity", upsert.Message, StringComparison.Ordinal);
+        Assert.Contains("NaN or infinity", search.Message, StringComparison.Ordinal);
+        Assert.Null(await collection.GetAsync("nan"));
+    }
+
+    [Fact]
     public async Task UpsertAsync_single_bad_record_throws_ArgumentException()
     {
         using var test = await SeedAsync(persisted: false);
