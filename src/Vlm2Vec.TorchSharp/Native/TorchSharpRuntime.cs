@@ -119,7 +119,15 @@ public static class TorchSharpRuntime
     private static string PreparePatchedCopy(string original)
     {
         var bytes = File.ReadAllBytes(original);
-        var key = Convert.ToHexString(SHA256.HashData(bytes))[..16].ToLowerInvariant();
+        var sourceFolder = Path.GetDirectoryName(original)!;
+
+        // The cache folder is keyed by the library's content *and* the folder it came from: the links below point to
+        // that folder's libtorch copies, and TorchSharp itself later loads libtorch_cpu from the application's own
+        // folder. Two applications (or two checkouts) sharing one cache folder would otherwise load two distinct
+        // copies of libtorch_cpu into one process, which aborts ("Tried to register multiple backend fallbacks").
+        var contentKey = Convert.ToHexString(SHA256.HashData(bytes))[..16].ToLowerInvariant();
+        var folderKey = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sourceFolder)))[..8].ToLowerInvariant();
+        var key = contentKey + "-" + folderKey;
         if (!ElfVersionNeeds.MarkWeak(bytes, MissingVersion))
         {
             throw new TorchSharpLoadException($"{original} failed to load for lack of {MissingVersion} but does not list it as a version need; cannot patch.");
@@ -129,7 +137,6 @@ public static class TorchSharpRuntime
         Directory.CreateDirectory(folder);
 
         // The patched library finds its siblings through RUNPATH $ORIGIN: link them into the cache folder.
-        var sourceFolder = Path.GetDirectoryName(original)!;
         foreach (var file in Directory.EnumerateFiles(sourceFolder))
         {
             var name = Path.GetFileName(file);
