@@ -104,7 +104,7 @@ public sealed class Vlm2VecEmbeddingEstimator : IEstimator<Vlm2VecEmbeddingTrans
             OutputColumn = _options.OutputColumnName,
             RowErrors = _options.RowErrors,
         };
-        var opened = ModelSessions.Encoder(spec, _options.EncoderFactory);
+        var opened = ModelSessions.Encoder(spec, _options.EncoderFactory, new HostLoggerFactory(_host));
         return spec with { Dimension = opened.Info.Dimension, ModelId = opened.Info.ModelId };
     }
 

@@ -104,7 +104,7 @@ public sealed class Vlm2VecEmbeddingTransformer : ITransformer
     private Vlm2VecEmbedder Embedder()
     {
         GC.KeepAlive(_encoderObject);
-        return ModelSessions.Embedder(_spec, _factory);
+        return ModelSessions.Embedder(_spec, _factory, new HostLoggerFactory(_host));
     }
 
     private void CheckInput(DataViewSchema schema, string parameterName)

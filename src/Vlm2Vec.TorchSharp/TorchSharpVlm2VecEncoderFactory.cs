@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Vlm2Vec.Preprocessing;
 using Vlm2Vec.TorchSharp.Modeling;
 
 namespace Vlm2Vec.TorchSharp;
@@ -48,6 +50,18 @@ public sealed class TorchSharpVlm2VecEncoderFactory : IVlm2VecEncoderFactory
                 $"The TorchSharp engine runs on the CPU only (TorchSharp-cpu); device '{device}' is not available. Use the ONNX Runtime engine for GPUs.");
         }
 
-        return TorchSharpVlm2VecEncoder.FromPretrained(options.ModelPath, _loadOptions, options.Preprocessing);
+        var logger = options.LoggerFactory?.CreateLogger<Vlm2VecPreprocessor>();
+        var preprocessor = Vlm2VecPreprocessor.FromFolder(options.ModelPath, options.Preprocessing, logger);
+        var model = Qwen2VlForConditionalGeneration.FromPretrained(options.ModelPath, _loadOptions);
+        try
+        {
+            var id = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.ModelPath)));
+            return new TorchSharpVlm2VecEncoder(model, preprocessor, id, options.ModelPath);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 }

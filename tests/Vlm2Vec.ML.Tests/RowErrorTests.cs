@@ -99,6 +99,29 @@ public sealed class RowErrorTests : IDisposable
         Assert.Contains("A row (Caption = \"\")", single.Message);
     }
 
+    [Fact]
+    public void Truncation_by_the_preprocessing_is_logged_on_the_ML_context()
+    {
+        var ml = new MLContext(seed: 1);
+        var log = new List<string>();
+        ml.Log += (_, e) =>
+        {
+            lock (log)
+            {
+                log.Add(e.Message);
+            }
+        };
+        var rows = TestRows.Photos(2);
+        rows[1].Caption = string.Join(' ', Enumerable.Repeat("a very long caption", 40));
+        using var model = new HashingModelFolder(dimension: 16);
+        var options = model.Options(image: null, text: "Caption");
+        options.Preprocessing = new PreprocessorOptions { MaxTokens = 32 };
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var vectors = ml.Transforms.EmbedWithVlm2Vec(options).Fit(data).Transform(data).GetColumn<float[]>("Embedding").ToList();
+        Assert.Equal(2, vectors.Count);
+        Assert.Contains(log, m => m.Contains("Kind=Warning", StringComparison.Ordinal) && m.Contains("over MaxTokens 32", StringComparison.Ordinal));
+    }
+
     public sealed class BytesRow
     {
         public byte[] ImageBytes { get; set; } = [];

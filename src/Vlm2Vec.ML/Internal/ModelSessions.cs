@@ -26,7 +26,7 @@ internal static class ModelSessions
 
     /// <summary>The encoder of a spec, opening the model on first use.</summary>
     /// <exception cref="InvalidOperationException">The encoder object is gone, or the engine cannot be found.</exception>
-    public static IVlm2VecEncoder Encoder(EmbeddingSpec spec, IVlm2VecEncoderFactory? factory = null)
+    public static IVlm2VecEncoder Encoder(EmbeddingSpec spec, IVlm2VecEncoderFactory? factory = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         if (spec.EncoderInstanceKey is { } instanceKey)
         {
@@ -38,7 +38,7 @@ internal static class ModelSessions
 
         var key = spec.ModelKey;
         KeyPaths[key] = spec.ModelPath!;
-        var lazy = Opened.GetOrAdd(key, _ => new Lazy<IVlm2VecEncoder>(() => Open(spec, factory), LazyThreadSafetyMode.ExecutionAndPublication));
+        var lazy = Opened.GetOrAdd(key, _ => new Lazy<IVlm2VecEncoder>(() => Open(spec, factory, loggerFactory), LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
             return lazy.Value;
@@ -52,15 +52,15 @@ internal static class ModelSessions
     }
 
     /// <summary>The embedder (batching settings over the encoder) of a spec.</summary>
-    public static Vlm2VecEmbedder Embedder(EmbeddingSpec spec, IVlm2VecEncoderFactory? factory = null)
+    public static Vlm2VecEmbedder Embedder(EmbeddingSpec spec, IVlm2VecEncoderFactory? factory = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
-        var encoder = Encoder(spec, factory);
+        var encoder = Encoder(spec, factory, loggerFactory);
         var key = spec.ModelKey + "|" + System.Text.Json.JsonSerializer.Serialize(spec.Batching);
-        var embedder = Embedders.GetOrAdd(key, _ => new Vlm2VecEmbedder(encoder, spec.Batching));
+        var embedder = Embedders.GetOrAdd(key, _ => new Vlm2VecEmbedder(encoder, spec.Batching, loggerFactory?.CreateLogger(HostLoggerFactory.EmbedderCategory)));
         if (!ReferenceEquals(embedder.Encoder, encoder))
         {
             // The model was released and opened again since this embedder was made.
-            embedder = new Vlm2VecEmbedder(encoder, spec.Batching);
+            embedder = new Vlm2VecEmbedder(encoder, spec.Batching, loggerFactory?.CreateLogger(HostLoggerFactory.EmbedderCategory));
             Embedders[key] = embedder;
         }
 
@@ -110,7 +110,7 @@ internal static class ModelSessions
         return released;
     }
 
-    private static IVlm2VecEncoder Open(EmbeddingSpec spec, IVlm2VecEncoderFactory? factory)
+    private static IVlm2VecEncoder Open(EmbeddingSpec spec, IVlm2VecEncoderFactory? factory, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory)
     {
         if (spec.ModelPath is null || spec.EncoderFactoryType is null)
         {
@@ -118,7 +118,7 @@ internal static class ModelSessions
         }
 
         factory ??= EncoderFactoryResolver.Create(spec.EncoderFactoryType);
-        var encoder = factory.Create(new Vlm2VecEncoderOptions { ModelPath = spec.ModelPath, Device = spec.Device, Preprocessing = spec.Preprocessing });
+        var encoder = factory.Create(new Vlm2VecEncoderOptions { ModelPath = spec.ModelPath, Device = spec.Device, Preprocessing = spec.Preprocessing, LoggerFactory = loggerFactory });
         if (spec.Dimension != 0 && encoder.Info.Dimension != spec.Dimension)
         {
             var found = encoder.Info.Dimension;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Vlm2Vec.Preprocessing;
 
 namespace Vlm2Vec.ML.Tests.Support;
@@ -28,7 +29,7 @@ public sealed class HashingEncoderFactory : IVlm2VecEncoderFactory
     {
         using var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(options.ModelPath, SettingsFile)));
         var dimension = settings.RootElement.GetProperty("dimension").GetInt32();
-        var encoder = new HashingEncoder(Vlm2VecPreprocessor.FromFolder(options.ModelPath, options.Preprocessing), dimension, options.ModelPath);
+        var encoder = new HashingEncoder(Vlm2VecPreprocessor.FromFolder(options.ModelPath, options.Preprocessing, options.LoggerFactory?.CreateLogger("preprocessing")), dimension, options.ModelPath);
         var key = Path.GetFullPath(options.ModelPath);
         ByFolder[key] = encoder;
         OpenCounts.AddOrUpdate(key, 1, (_, n) => n + 1);
