@@ -90,6 +90,27 @@ public sealed class SaveLoadTests : IDisposable
     }
 
     [Fact]
+    public void The_device_defaults_to_the_contexts_GPU_and_is_recorded()
+    {
+        var ml = new MLContext(seed: 1) { GpuDeviceId = 1 };
+        var data = ml.Data.LoadFromEnumerable(TestRows.Photos(2));
+        var model = ml.Transforms.EmbedWithVlm2Vec(_model.Options(image: null, text: "Caption")).Fit(data);
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, data.Schema, stream);
+        stream.Position = 0;
+        var fresh = new MLContext();
+        Assert.Equal("cuda:1", SavedSpecs.Read(fresh, fresh.Model.Load(stream, out _)).Single().Device);
+
+        var options = _model.Options(image: null, text: "Caption");
+        options.Device = "cpu";
+        var explicitDevice = ml.Transforms.EmbedWithVlm2Vec(options).Fit(data);
+        using var second = new MemoryStream();
+        ml.Model.Save(explicitDevice, data.Schema, second);
+        second.Position = 0;
+        Assert.Equal("cpu", SavedSpecs.Read(fresh, fresh.Model.Load(second, out _)).Single().Device);
+    }
+
+    [Fact]
     public void A_transformer_over_an_encoder_object_refuses_to_save_with_the_reason()
     {
         var ml = new MLContext(seed: 1);
