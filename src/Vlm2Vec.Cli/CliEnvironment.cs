@@ -35,6 +35,12 @@ internal sealed class CliEnvironment
     /// <summary>Applied to every <see cref="HubClientOptions"/> after the command line (tests: no token from the process environment, fast retries).</summary>
     public Action<HubClientOptions>? ConfigureHubClient { get; init; }
 
+    /// <summary>
+    /// Opens the encoder of a <c>--model</c> folder instead of the built-in engines (tests: a fake encoder; hosts: an engine
+    /// of their choice). Null: <see cref="Commands.ModelLoader"/> picks the engine from the folder's contents.
+    /// </summary>
+    public Func<string, IVlm2VecEncoder>? OpenModel { get; init; }
+
     /// <summary>The current process's console.</summary>
     public static CliEnvironment FromProcess() => new()
     {

@@ -13,7 +13,8 @@ internal static class CliHarness
         string[] args,
         IReadOnlyDictionary<string, string>? environment = null,
         bool terminal = false,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Func<string, IVlm2VecEncoder>? openModel = null)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
@@ -29,6 +30,7 @@ internal static class CliHarness
             TerminalWidth = 120,
             GetVariable = name => environment?.GetValueOrDefault(name),
             ConfigureHubClient = ConfigureForTests,
+            OpenModel = openModel,
         };
         var exitCode = await CliApplication.RunAsync(args, cli, cancellationToken);
         syncOut.Flush();
