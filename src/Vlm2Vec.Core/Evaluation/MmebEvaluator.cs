@@ -316,21 +316,21 @@ public sealed class MmebEvaluator
         KeepStrayPlaceholders = key.ImagePath.Length == 0,
     };
 
-    private ScoreOutcome Score(DatasetPlan plan, SideState queries, SideState candidates, CancellationToken cancellationToken)
+    private static ScoreOutcome Score(DatasetPlan plan, SideState queries, SideState candidates, CancellationToken cancellationToken)
     {
         var rows = plan.Dataset.Rows.Count;
-        var outcome = new ScoreOutcome { Rows = new RowOutcome[rows] };
+        var outcomes = new RowOutcome[rows];
         var dimension = queries.Dimension;
-        var scores = ArrayPool<float>.Shared.Rent(Math.Max(1, plan.MaxCandidates));
-        try
-        {
-            for (var r = 0; r < rows; r++)
-            {
-                if ((r & 63) == 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
+        var parallel = new ParallelOptions { CancellationToken = cancellationToken };
 
+        // Rows are independent: score them in parallel, each worker with its own pooled score buffer.
+        Parallel.For(
+            0,
+            rows,
+            parallel,
+            () => ArrayPool<float>.Shared.Rent(Math.Max(1, plan.MaxCandidates)),
+            (r, _, scores) =>
+            {
                 var q = plan.RowQuery[r];
                 var ids = plan.CandidatesOf(r);
                 var failed = queries.Failed[q];
@@ -341,9 +341,8 @@ public sealed class MmebEvaluator
 
                 if (failed)
                 {
-                    outcome.Failed++;
-                    outcome.Rows[r] = new RowOutcome(Scored: false, 0, 0, 0, 0);
-                    continue;
+                    outcomes[r] = new RowOutcome(Scored: false, 0, 0, 0, 0);
+                    return scores;
                 }
 
                 var query = queries.Vectors.AsSpan(q * dimension, dimension);
@@ -355,17 +354,26 @@ public sealed class MmebEvaluator
 
                 var rank = RetrievalMetrics.RankOfPositive(rowScores);
                 var predicted = RetrievalMetrics.PredictedIndex(rowScores);
-                outcome.Scored++;
-                outcome.Hits += rank == 1 ? 1 : 0;
-                outcome.HitsAt5 += rank <= 5 ? 1 : 0;
-                outcome.ReciprocalRankSum += RetrievalMetrics.ReciprocalRank(rank);
-                outcome.NdcgSum += RetrievalMetrics.NdcgAt(rank, 5);
-                outcome.Rows[r] = new RowOutcome(Scored: true, rank, predicted, rowScores[0], rowScores[predicted]);
-            }
-        }
-        finally
+                outcomes[r] = new RowOutcome(Scored: true, rank, predicted, rowScores[0], rowScores[predicted]);
+                return scores;
+            },
+            scores => ArrayPool<float>.Shared.Return(scores));
+
+        // Sums in row order, so results do not depend on the thread schedule.
+        var outcome = new ScoreOutcome { Rows = outcomes };
+        foreach (var row in outcomes)
         {
-            ArrayPool<float>.Shared.Return(scores);
+            if (!row.Scored)
+            {
+                outcome.Failed++;
+                continue;
+            }
+
+            outcome.Scored++;
+            outcome.Hits += row.Rank == 1 ? 1 : 0;
+            outcome.HitsAt5 += row.Rank <= 5 ? 1 : 0;
+            outcome.ReciprocalRankSum += RetrievalMetrics.ReciprocalRank(row.Rank);
+            outcome.NdcgSum += RetrievalMetrics.NdcgAt(row.Rank, 5);
         }
 
         return outcome;
