@@ -107,7 +107,7 @@ internal static class HtmlReportWriter
         }
 
         html.AppendLine("</svg>");
-        if (model.Comparison is { } comparison)
+        if (model.Comparison is { } comparison && datasets.Any(d => model.Published(d) is not null))
         {
             html.Append("<p class=\"meta\">Black marks: published hit@1 of ").Append(Encode(comparison)).AppendLine(" (spec §2.5).</p>");
         }
