@@ -146,6 +146,13 @@ public sealed class Vlm2VecEmbeddingGenerator : IEmbeddingGenerator<AIContent, E
         }
     }
 
+    /// <summary>
+    /// A Microsoft.Extensions.AI builder over the <see cref="AIContent"/> interface, to add middleware
+    /// (<c>UseVlm2VecDistributedCache</c>, <c>UseLogging</c>, <c>UseOpenTelemetry</c>). The generic <c>AsBuilder()</c>
+    /// extension cannot infer the input type of a generator that implements two.
+    /// </summary>
+    public EmbeddingGeneratorBuilder<AIContent, Embedding<float>> AsBuilder() => new(this);
+
     /// <inheritdoc />
     public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
         IEnumerable<AIContent> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
