@@ -89,7 +89,7 @@ public sealed class GeneratorErrorTests
         Assert.Contains("404", missing.Message, StringComparison.Ordinal);
 
         var capped = new Vlm2VecEmbeddingGenerator(
-            new HashingEncoder(Vlm2VecPreprocessor.FromFolder(TestSupport.SharedData.Qwen2VlTokenizerFolder, TestModel.Preprocessing with { ImageLimits = new Preprocessing.ImageLimits { MaxEncodedBytes = 1000 } })),
+            new HashingEncoder(TestModel.NewPreprocessor(TestModel.Preprocessing with { ImageLimits = new Preprocessing.ImageLimits { MaxEncodedBytes = 1000 } })),
             new Vlm2VecEmbeddingGeneratorOptions { AllowRemoteImages = true });
         var tooLarge = await Assert.ThrowsAsync<BatchItemException>(() => capped.GenerateAsync([new UriContent(server.Url("/dog.jpg"), "image/jpeg")]));
         Assert.Equal(ImageErrorKind.TooManyBytes, Assert.IsType<ImageDecodeException>(tooLarge.InnerException).Kind);

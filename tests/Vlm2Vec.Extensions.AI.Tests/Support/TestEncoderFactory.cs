@@ -34,7 +34,7 @@ internal sealed class TestEncoderFactory(string engine = "hashing") : IVlm2VecEn
             throw new ModelFormatException($"'{options.ModelPath}' has no {MarkerFile} file.");
         }
 
-        var preprocessor = Vlm2VecPreprocessor.FromFolder(TestSupport.SharedData.Qwen2VlTokenizerFolder, options.Preprocessing);
+        var preprocessor = TestModel.NewPreprocessor(options.Preprocessing);
         var encoder = new HashingEncoder(preprocessor, File.ReadAllText(Path.Combine(options.ModelPath, MarkerFile)));
         Created.Enqueue(encoder);
         return encoder;

@@ -9,13 +9,18 @@ internal static class TestModel
     /// <summary>Small image budget (at most 64 image tokens) to keep tests fast.</summary>
     public static readonly PreprocessorOptions Preprocessing = new()
     {
-        ImageProcessor = new Preprocessing.Qwen2VlImageProcessorOptions { MaxPixels = 64 * 28 * 28 },
+        ImageProcessor = new global::Vlm2Vec.Preprocessing.Qwen2VlImageProcessorOptions { MaxPixels = 64 * 28 * 28 },
     };
 
-    private static readonly Lazy<Vlm2VecPreprocessor> LazyPreprocessor =
-        new(() => Vlm2VecPreprocessor.FromFolder(SharedData.Qwen2VlTokenizerFolder, Preprocessing));
+    private static readonly Lazy<global::Vlm2Vec.Preprocessing.Qwen2Tokenizer> LazyTokenizer = new(() => global::Vlm2Vec.Preprocessing.Qwen2Tokenizer.FromFolder(SharedData.Qwen2VlTokenizerFolder));
+    private static readonly Lazy<Qwen2VlConfig> LazyConfig = new(() => Qwen2VlConfig.Load(Path.Combine(SharedData.Qwen2VlTokenizerFolder, "config.json")));
+    private static readonly Lazy<global::Vlm2Vec.Preprocessing.ImageProcessorConfig> LazyImageConfig = new(() => global::Vlm2Vec.Preprocessing.ImageProcessorConfig.FromModelFolder(SharedData.Qwen2VlTokenizerFolder));
+    private static readonly Lazy<Vlm2VecPreprocessor> LazyPreprocessor = new(() => NewPreprocessor(Preprocessing));
 
     public static Vlm2VecPreprocessor Preprocessor => LazyPreprocessor.Value;
+
+    /// <summary>The real Qwen2-VL preprocessing with other options (the tokenizer is loaded once).</summary>
+    public static Vlm2VecPreprocessor NewPreprocessor(PreprocessorOptions options) => new(LazyConfig.Value, LazyTokenizer.Value, LazyImageConfig.Value, options);
 
     public static HashingEncoder NewEncoder(string modelId = "hashing-test-model") => new(Preprocessor, modelId);
 
