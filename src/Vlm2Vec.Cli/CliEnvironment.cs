@@ -36,10 +36,10 @@ internal sealed class CliEnvironment
     public Action<HubClientOptions>? ConfigureHubClient { get; init; }
 
     /// <summary>
-    /// Opens the encoder of a <c>--model</c> folder instead of the built-in engines (tests: a fake encoder; hosts: an engine
-    /// of their choice). Null: <see cref="Commands.ModelLoader"/> picks the engine from the folder's contents.
+    /// The engines a <c>--model</c> folder is opened with, first that can open it wins (tests: a fake engine). Null: the
+    /// engine factories found beside the tool (<see cref="Commands.ModelLoader.DiscoverFactories"/>).
     /// </summary>
-    public Func<string, IVlm2VecEncoder>? OpenModel { get; init; }
+    public IReadOnlyList<IVlm2VecEncoderFactory>? EncoderFactories { get; init; }
 
     /// <summary>The current process's console.</summary>
     public static CliEnvironment FromProcess() => new()

@@ -14,7 +14,7 @@ internal static class CliHarness
         IReadOnlyDictionary<string, string>? environment = null,
         bool terminal = false,
         CancellationToken cancellationToken = default,
-        Func<string, IVlm2VecEncoder>? openModel = null)
+        IReadOnlyList<IVlm2VecEncoderFactory>? engines = null)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
@@ -30,7 +30,7 @@ internal static class CliHarness
             TerminalWidth = 120,
             GetVariable = name => environment?.GetValueOrDefault(name),
             ConfigureHubClient = ConfigureForTests,
-            OpenModel = openModel,
+            EncoderFactories = engines,
         };
         var exitCode = await CliApplication.RunAsync(args, cli, cancellationToken);
         syncOut.Flush();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Vlm2Vec.Cli.Commands;
 using Vlm2Vec.TestSupport;
 
 namespace Vlm2Vec.Cli.Tests;
@@ -19,12 +20,11 @@ public sealed class EvalCommandTests : IDisposable
     private string[] Args(params string[] extra) =>
         ["eval", "--model", _model.Path, "--image-root", SharedData.DataRoot, "--out", _out.Path, .. extra];
 
-    private Task<CliRunResult> RunWithFakeAsync(FakeEvalEncoder encoder, params string[] args) =>
-        CliHarness.RunAsync(args, openModel: folder =>
-        {
-            Assert.Equal(_model.Path, folder);
-            return encoder;
-        });
+    private Task<CliRunResult> RunWithFakeAsync(FakeEvalEncoder encoder, params string[] args)
+    {
+        File.WriteAllText(Path.Combine(_model.Path, FakeEngineFactory.MarkerFile), string.Empty);
+        return CliHarness.RunAsync(args, engines: [new FakeEngineFactory(encoder)]);
+    }
 
     [Fact]
     public async Task The_happy_path_prints_the_table_and_writes_the_three_reports()
@@ -153,28 +153,44 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Model_folders_are_recognised_and_refused_with_model_errors_until_the_engines_are_wired()
+    public async Task Model_folders_without_an_engine_that_opens_them_are_model_errors_saying_what_they_are()
     {
         var data = Derived("pope-coco-mini_vqa");
-        var missing = await CliHarness.RunAsync(["eval", "--model", Path.Combine(_model.Path, "absent"), "--data", data, "--image-root", SharedData.DataRoot]);
+        string[] Run(string model) => ["eval", "--model", model, "--data", data, "--image-root", SharedData.DataRoot, "--out", _out.Path];
+        var missing = await CliHarness.RunAsync(Run(Path.Combine(_model.Path, "absent")));
         Assert.Equal(ExitCodes.ModelError, missing.ExitCode);
         Assert.Contains("does not exist", missing.Error, StringComparison.Ordinal);
 
-        var empty = await CliHarness.RunAsync(["eval", "--model", _model.Path, "--data", data, "--image-root", SharedData.DataRoot]);
+        var empty = await CliHarness.RunAsync(Run(_model.Path));
         Assert.Equal(ExitCodes.ModelError, empty.ExitCode);
         Assert.Contains("is not a model folder", empty.Error, StringComparison.Ordinal);
+        Assert.Contains("Engines present: fake", empty.Error, StringComparison.Ordinal); // discovered beside the tool
 
         File.WriteAllText(Path.Combine(_model.Path, "config.json"), "{}");
         File.WriteAllBytes(Path.Combine(_model.Path, "model.safetensors"), [0]);
-        var checkpoint = await CliHarness.RunAsync(["eval", "--model", _model.Path, "--data", data, "--image-root", SharedData.DataRoot]);
+        var checkpoint = await CliHarness.RunAsync(Run(_model.Path), engines: []);
         Assert.Equal(ExitCodes.ModelError, checkpoint.ExitCode);
-        Assert.Contains("Hugging Face checkpoint", checkpoint.Error, StringComparison.Ordinal);
-        Assert.Contains("TorchSharp", checkpoint.Error, StringComparison.Ordinal);
+        Assert.Contains("is a Hugging Face checkpoint", checkpoint.Error, StringComparison.Ordinal);
+        Assert.Contains("TorchSharp engine", checkpoint.Error, StringComparison.Ordinal);
+        Assert.Contains("engines present: none", checkpoint.Error, StringComparison.Ordinal);
 
         File.WriteAllText(Path.Combine(_model.Path, "vlm2vec.json"), "{}");
-        var bundle = await CliHarness.RunAsync(["eval", "--model", _model.Path, "--data", data, "--image-root", SharedData.DataRoot]);
+        var bundle = await CliHarness.RunAsync(Run(_model.Path), engines: []);
         Assert.Equal(ExitCodes.ModelError, bundle.ExitCode);
-        Assert.Contains("ONNX Runtime", bundle.Error, StringComparison.Ordinal);
+        Assert.Contains("ONNX Runtime engine", bundle.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_engine_assembly_beside_the_tool_is_discovered_and_opens_its_folders()
+    {
+        Assert.Contains(ModelLoader.DiscoverFactories(AppContext.BaseDirectory), f => f is FakeEngineFactory);
+        File.WriteAllText(Path.Combine(_model.Path, FakeEngineFactory.MarkerFile), "test/discovered");
+
+        var result = await CliHarness.RunAsync(Args("--data", Derived("pope-coco-mini_vqa"), "--limit", "4", "--json", "--no-thumbnails"));
+
+        Assert.True(result.ExitCode == ExitCodes.Success, result.ToString());
+        using var json = JsonDocument.Parse(result.Out);
+        Assert.Equal("test/discovered", json.RootElement.GetProperty("model").GetProperty("id").GetString());
     }
 
     [Fact]
@@ -196,18 +212,28 @@ public sealed class EvalCommandTests : IDisposable
     {
         using var cancel = new CancellationTokenSource();
         var encoder = new FakeEvalEncoder();
+        File.WriteAllText(Path.Combine(_model.Path, FakeEngineFactory.MarkerFile), string.Empty);
         var result = await CliHarness.RunAsync(
             Args("--data", Derived("coco-mini_t2i"), "--limit", "3", "--batch-size", "2"),
             cancellationToken: cancel.Token,
-            openModel: _ =>
-            {
-                cancel.Cancel();
-                return encoder;
-            });
+            engines: [new CancellingFactory(cancel, encoder)]);
 
         Assert.Equal(ExitCodes.Interrupted, result.ExitCode);
         Assert.Contains("interrupted", result.Error, StringComparison.Ordinal);
         Assert.Equal(0, encoder.RowsEncoded);
         Assert.True(encoder.Disposed);
+    }
+
+    private sealed class CancellingFactory(CancellationTokenSource cancel, FakeEvalEncoder encoder) : IVlm2VecEncoderFactory
+    {
+        public string Engine => "cancelling";
+
+        public bool CanOpen(string modelPath) => true;
+
+        public IVlm2VecEncoder Create(Vlm2VecEncoderOptions options)
+        {
+            cancel.Cancel();
+            return encoder;
+        }
     }
 }

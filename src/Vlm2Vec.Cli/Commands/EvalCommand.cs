@@ -157,7 +157,7 @@ internal sealed class EvalCommand : VerbCommand
             logger,
             cancellationToken).ConfigureAwait(false);
 
-        using var encoder = ModelLoader.Open(parseResult.GetRequiredValue(_model), context.Environment);
+        using var encoder = ModelLoader.Open(parseResult.GetRequiredValue(_model), context.Environment, context.LoggerFactory);
         var embedder = new Vlm2VecEmbedder(encoder, new EmbedderOptions { MaxBatchSize = batchSize }, context.CreateLogger("Vlm2Vec.Embedder"));
         var evaluator = new MmebEvaluator(
             embedder,
