@@ -24,6 +24,7 @@ internal sealed class ServerModel : IHostedService, IAsyncDisposable
     private volatile ServerModelState _state = ServerModelState.Loading;
     private IVlm2VecEncoder? _encoder;
     private DynamicBatcher? _batcher;
+    private int _disposed;
 
     public ServerModel(Vlm2VecServerOptions options, Func<CancellationToken, Task<IVlm2VecEncoder>> loadEncoder, ServerMetrics metrics, ILoggerFactory loggerFactory)
     {
@@ -95,6 +96,12 @@ internal sealed class ServerModel : IHostedService, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Registered as itself and as a hosted service: the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _loadCancellation.CancelAsync().ConfigureAwait(false);
         try
         {

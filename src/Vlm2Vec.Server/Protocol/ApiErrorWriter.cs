@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -30,13 +31,14 @@ internal static class ApiErrorWriter
             response.Headers.WWWAuthenticate = "Bearer";
         }
 
-        if (error.StatusCode == StatusCodes.Status413PayloadTooLarge || error.StatusCode >= 500)
+        if (error.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             // The rest of a refused body is not read; don't keep the connection for it.
             response.Headers.Connection = "close";
         }
 
-        await using var writer = new Utf8JsonWriter(response.Body);
+        // Relaxed escaping keeps quotes and apostrophes readable in messages (the body is JSON, never HTML).
+        await using var writer = new Utf8JsonWriter(response.Body, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         writer.WriteStartObject();
         writer.WriteStartObject("error");
         writer.WriteString("message", error.Message);

@@ -39,7 +39,7 @@ internal static class ImageData
         }
         else
         {
-            if (value.Contains("://", StringComparison.Ordinal) || value.StartsWith('/') || value.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+            if (value.Contains("://", StringComparison.Ordinal) || value.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
             {
                 throw ApiException.BadRequest(
                     $"'{param}' looks like a URL or a file path; the server never fetches URLs or reads files. Send the image itself as a data URL or base64.",
@@ -69,7 +69,8 @@ internal static class ImageData
         var buffer = new byte[payload.Length % 4 == 0 ? (payload.Length / 4 * 3) - padding : upperBound];
         if (!Convert.TryFromBase64Chars(payload, buffer, out var written))
         {
-            throw ApiException.BadRequest($"'{param}' is not valid base64.", param, "invalid_image");
+            throw ApiException.BadRequest(
+                $"'{param}' is not valid base64. Send the image bytes as a data URL or base64; file paths and URLs are never read.", param, "invalid_image");
         }
 
         if (written > maxBytes)
