@@ -87,9 +87,14 @@ public sealed class BatchingTests
     [Fact]
     public async Task A_cancelled_request_releases_its_place_and_the_server_keeps_serving()
     {
-        var encoder = TestModel.Encoder(batchLatency: TimeSpan.FromMilliseconds(300));
+        var encoder = TestModel.Encoder(batchLatency: TimeSpan.FromMilliseconds(1000));
         await using var server = await TestServer.StartAsync(o => o with { Batching = new DynamicBatchingOptions { MaxBatchSize = 1 } }, encoder);
         var slow = server.PostAsync(Json.Embeddings("occupies the encoder"));
+        while ((await server.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/health"))).Json.GetProperty("in_flight").GetInt32() == 0)
+        {
+            await Task.Delay(5);
+        }
+
         using (var impatient = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMilliseconds(100) })
         {
             await Assert.ThrowsAnyAsync<TaskCanceledException>(() =>
