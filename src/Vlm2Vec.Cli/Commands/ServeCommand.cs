@@ -106,7 +106,7 @@ internal sealed class ServeCommand : VerbCommand
         }
 
         var logger = context.CreateLogger("Vlm2Vec.Cli.Serve");
-        await using var host = Vlm2VecServerHost.Create(options, ct => ServeModelLoader.LoadAsync(folder, ct), context.LoggerFactory);
+        await using var host = Vlm2VecServerHost.Create(options, ct => ServeModelLoader.LoadAsync(folder, context.LoggerFactory, ct), context.LoggerFactory);
         try
         {
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
