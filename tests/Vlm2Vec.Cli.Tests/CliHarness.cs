@@ -13,9 +13,11 @@ internal static class CliHarness
         string[] args,
         IReadOnlyDictionary<string, string>? environment = null,
         bool terminal = false,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        StringWriter? stdout = null)
     {
-        using var stdout = new StringWriter();
+        // A caller-supplied stdout can be read while the command runs (serve prints its address, then keeps going).
+        stdout ??= new StringWriter();
         using var stderr = new StringWriter();
         var syncOut = TextWriter.Synchronized(stdout);
         var syncError = TextWriter.Synchronized(stderr);
