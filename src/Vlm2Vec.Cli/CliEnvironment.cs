@@ -36,8 +36,8 @@ internal sealed class CliEnvironment
     public Action<HubClientOptions>? ConfigureHubClient { get; init; }
 
     /// <summary>
-    /// The engines a <c>--model</c> folder is opened with, first that can open it wins (tests: a fake engine). Null: the
-    /// engine factories found beside the tool (<see cref="Commands.ModelLoader.DiscoverFactories"/>).
+    /// The engines a <c>--model</c> folder of <c>eval</c> is opened with, the first that can open it wins (tests: a fake
+    /// engine). Null: the engines the tool carries (<see cref="Commands.ServeModelLoader.Engines"/>).
     /// </summary>
     public IReadOnlyList<IVlm2VecEncoderFactory>? EncoderFactories { get; init; }
 

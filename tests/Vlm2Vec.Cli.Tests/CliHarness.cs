@@ -14,9 +14,11 @@ internal static class CliHarness
         IReadOnlyDictionary<string, string>? environment = null,
         bool terminal = false,
         CancellationToken cancellationToken = default,
+        StringWriter? stdout = null,
         IReadOnlyList<IVlm2VecEncoderFactory>? engines = null)
     {
-        using var stdout = new StringWriter();
+        // A caller-supplied stdout can be read while the command runs (serve prints its address, then keeps going).
+        stdout ??= new StringWriter();
         using var stderr = new StringWriter();
         var syncOut = TextWriter.Synchronized(stdout);
         var syncError = TextWriter.Synchronized(stderr);

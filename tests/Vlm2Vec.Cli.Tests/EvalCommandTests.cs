@@ -164,7 +164,7 @@ public sealed class EvalCommandTests : IDisposable
         var empty = await CliHarness.RunAsync(Run(_model.Path));
         Assert.Equal(ExitCodes.ModelError, empty.ExitCode);
         Assert.Contains("is not a model folder", empty.Error, StringComparison.Ordinal);
-        Assert.Contains("Engines present: fake", empty.Error, StringComparison.Ordinal); // discovered beside the tool
+        Assert.Contains("Engines present: torchsharp", empty.Error, StringComparison.Ordinal); // the engines the tool carries
 
         File.WriteAllText(Path.Combine(_model.Path, "config.json"), "{}");
         File.WriteAllBytes(Path.Combine(_model.Path, "model.safetensors"), [0]);
@@ -172,25 +172,13 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Equal(ExitCodes.ModelError, checkpoint.ExitCode);
         Assert.Contains("is a Hugging Face checkpoint", checkpoint.Error, StringComparison.Ordinal);
         Assert.Contains("TorchSharp engine", checkpoint.Error, StringComparison.Ordinal);
+        Assert.Equal(ModelLoader.ModelFolderKind.HuggingFaceCheckpoint, ModelLoader.Detect(_model.Path));
         Assert.Contains("engines present: none", checkpoint.Error, StringComparison.Ordinal);
 
         File.WriteAllText(Path.Combine(_model.Path, "vlm2vec.json"), "{}");
         var bundle = await CliHarness.RunAsync(Run(_model.Path), engines: []);
         Assert.Equal(ExitCodes.ModelError, bundle.ExitCode);
         Assert.Contains("ONNX Runtime engine", bundle.Error, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task An_engine_assembly_beside_the_tool_is_discovered_and_opens_its_folders()
-    {
-        Assert.Contains(ModelLoader.DiscoverFactories(AppContext.BaseDirectory), f => f is FakeEngineFactory);
-        File.WriteAllText(Path.Combine(_model.Path, FakeEngineFactory.MarkerFile), "test/discovered");
-
-        var result = await CliHarness.RunAsync(Args("--data", Derived("pope-coco-mini_vqa"), "--limit", "4", "--json", "--no-thumbnails"));
-
-        Assert.True(result.ExitCode == ExitCodes.Success, result.ToString());
-        using var json = JsonDocument.Parse(result.Out);
-        Assert.Equal("test/discovered", json.RootElement.GetProperty("model").GetProperty("id").GetString());
     }
 
     [Fact]

@@ -2,16 +2,15 @@ namespace Vlm2Vec.Cli.Tests;
 
 /// <summary>
 /// A test engine: opens folders holding <c>fake-engine.json</c> (whose text, if any, is the model id) with a
-/// <see cref="FakeEvalEncoder"/>. Public with an optional-parameter constructor, so the tool's engine discovery finds it in
-/// this test assembly exactly as it finds a real engine assembly shipped beside the tool.
+/// <see cref="FakeEvalEncoder"/>: the given one, or a new one per folder.
 /// </summary>
-public sealed class FakeEngineFactory : IVlm2VecEncoderFactory
+internal sealed class FakeEngineFactory : IVlm2VecEncoderFactory
 {
     public const string MarkerFile = "fake-engine.json";
 
-    private readonly object? _encoder;
+    private readonly FakeEvalEncoder? _encoder;
 
-    public FakeEngineFactory(object? encoder = null)
+    public FakeEngineFactory(FakeEvalEncoder? encoder = null)
     {
         _encoder = encoder;
     }
@@ -23,7 +22,7 @@ public sealed class FakeEngineFactory : IVlm2VecEncoderFactory
     public IVlm2VecEncoder Create(Vlm2VecEncoderOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (_encoder is FakeEvalEncoder given)
+        if (_encoder is { } given)
         {
             return given;
         }

@@ -1,20 +1,16 @@
-using System.Reflection;
 using Microsoft.Extensions.Logging;
+using Vlm2Vec.TorchSharp;
 
 namespace Vlm2Vec.Cli.Commands;
 
 /// <summary>
-/// Opens a <c>--model</c> folder with the first <see cref="IVlm2VecEncoderFactory"/> whose <c>CanOpen</c> accepts it: a
-/// vlm2vec model bundle (<c>vlm2vec.json</c>) with the ONNX Runtime engine, a Hugging Face checkpoint with the TorchSharp
-/// engine. The engines are not compile-time dependencies of the tool (TorchSharp alone brings ≈600 MB of libtorch): their
-/// factories are discovered in the <c>Vlm2Vec.*.dll</c> assemblies beside it, or given by
-/// <see cref="CliEnvironment.EncoderFactories"/>. When none can open a folder, the error says what the folder looks like
-/// and which engines are present.
+/// Opens a <c>--model</c> folder with the first engine (<see cref="IVlm2VecEncoderFactory"/>) whose <c>CanOpen</c>
+/// accepts it: the engines the tool carries (<see cref="ServeModelLoader.Engines"/>: TorchSharp for Hugging Face
+/// checkpoints; ONNX Runtime for bundles when it ships), or <see cref="CliEnvironment.EncoderFactories"/> (tests, hosts).
+/// When none can open a folder, the error says what the folder looks like and which engine it needs.
 /// </summary>
 internal static class ModelLoader
 {
-    private static readonly Lazy<IReadOnlyList<IVlm2VecEncoderFactory>> Discovered = new(() => DiscoverFactories(AppContext.BaseDirectory));
-
     /// <summary>What a model folder holds, from its file names.</summary>
     internal enum ModelFolderKind
     {
@@ -38,11 +34,16 @@ internal static class ModelLoader
             throw new ModelFormatException($"Model folder '{folder}' does not exist. Give a vlm2vec model bundle or a Hugging Face checkpoint folder (vlm2vec pull prints one).");
         }
 
-        var factories = environment.EncoderFactories ?? Discovered.Value;
+        var factories = environment.EncoderFactories ?? ServeModelLoader.Engines;
         foreach (var factory in factories)
         {
             if (factory.CanOpen(folder))
             {
+                if (factory is TorchSharpEncoderFactory)
+                {
+                    TorchSharpRuntime.EnsureLoaded();
+                }
+
                 return factory.Create(new Vlm2VecEncoderOptions { ModelPath = folder, LoggerFactory = loggerFactory });
             }
         }
@@ -51,11 +52,11 @@ internal static class ModelLoader
         throw Detect(folder) switch
         {
             ModelFolderKind.OnnxBundle => new ModelFormatException(
-                $"'{folder}' is a vlm2vec model bundle, but no engine beside the tool can open it (engines present: {engines}). " +
-                "It needs the ONNX Runtime engine (Vlm2Vec.OnnxRuntime), which this build of vlm2vec does not include."),
+                $"'{folder}' is a vlm2vec model bundle, but no engine of this build can open it (engines present: {engines}). " +
+                "It needs the ONNX Runtime engine (Vlm2Vec.OnnxRuntime), which this build of vlm2vec does not include yet; evaluate the Hugging Face checkpoint folder instead."),
             ModelFolderKind.HuggingFaceCheckpoint => new ModelFormatException(
-                $"'{folder}' is a Hugging Face checkpoint, but no engine beside the tool can open it (engines present: {engines}). " +
-                "It needs the TorchSharp engine (Vlm2Vec.TorchSharp), which this build of vlm2vec does not include; or convert it to a model bundle."),
+                $"'{folder}' is a Hugging Face checkpoint, but no engine of this build can open it (engines present: {engines}). " +
+                "It needs the TorchSharp engine (torchsharp)."),
             _ => new ModelFormatException(
                 $"'{folder}' is not a model folder: a vlm2vec model bundle has vlm2vec.json; a Hugging Face checkpoint has config.json with model.safetensors " +
                 $"(or a sharded index, or pytorch_model.bin). Engines present: {engines}."),
@@ -75,46 +76,5 @@ internal static class ModelLoader
             || File.Exists(Path.Combine(folder, "pytorch_model.bin"))
             || File.Exists(Path.Combine(folder, "pytorch_model.bin.index.json"));
         return File.Exists(Path.Combine(folder, "config.json")) && weights ? ModelFolderKind.HuggingFaceCheckpoint : ModelFolderKind.Unknown;
-    }
-
-    /// <summary>
-    /// The public <see cref="IVlm2VecEncoderFactory"/> types of the <c>Vlm2Vec.*.dll</c> assemblies in
-    /// <paramref name="folder"/> that can be made without arguments (every constructor parameter optional), in assembly
-    /// name order. Assemblies that cannot be loaded, or whose dependencies are missing, are skipped.
-    /// </summary>
-    internal static IReadOnlyList<IVlm2VecEncoderFactory> DiscoverFactories(string folder)
-    {
-        var factories = new List<IVlm2VecEncoderFactory>();
-        if (!Directory.Exists(folder))
-        {
-            return factories;
-        }
-
-        var core = typeof(IVlm2VecEncoderFactory).Assembly.GetName().Name;
-        foreach (var path in Directory.EnumerateFiles(folder, "Vlm2Vec.*.dll").Order(StringComparer.Ordinal))
-        {
-            if (string.Equals(Path.GetFileNameWithoutExtension(path), core, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            try
-            {
-                foreach (var type in Assembly.LoadFrom(path).GetExportedTypes())
-                {
-                    if (type is { IsClass: true, IsAbstract: false } && typeof(IVlm2VecEncoderFactory).IsAssignableFrom(type)
-                        && type.GetConstructors().FirstOrDefault(c => c.GetParameters().All(p => p.IsOptional)) is { } constructor)
-                    {
-                        factories.Add((IVlm2VecEncoderFactory)constructor.Invoke(constructor.GetParameters().Select(p => p.DefaultValue).ToArray()));
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is BadImageFormatException or FileLoadException or FileNotFoundException or TypeLoadException or TargetInvocationException)
-            {
-                // Not a loadable engine assembly (or one whose dependencies are missing): skip it.
-            }
-        }
-
-        return factories;
     }
 }
