@@ -182,6 +182,27 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_tiny_real_checkpoint_is_evaluated_end_to_end_with_the_torchsharp_engine()
+    {
+        ServeCommandTests.TinyModel.Write(_model.Path);
+
+        var result = await CliHarness.RunAsync(Args("--data", Derived("pope-coco-mini_vqa"), "--limit", "6", "--ndcg", "--json"));
+
+        Assert.True(result.ExitCode == ExitCodes.Success, result.ToString());
+        using var json = JsonDocument.Parse(result.Out);
+        var model = json.RootElement.GetProperty("model");
+        Assert.Equal(32, model.GetProperty("dimension").GetInt32());
+        Assert.StartsWith("torchsharp", model.GetProperty("engine").GetString(), StringComparison.Ordinal);
+        var dataset = Assert.Single(json.RootElement.GetProperty("datasets").EnumerateArray());
+        Assert.Equal(6, dataset.GetProperty("n").GetInt32());
+        Assert.Equal(6 + 2, dataset.GetProperty("embedded").GetInt32()); // six questions on one image, "yes" and "no"
+        var hit = dataset.GetProperty("hit@1").GetDouble();
+        Assert.InRange(hit, 0, 100);
+        Assert.Equal(0, hit * 6 / 100 % 1, 6); // a whole number of the six rows
+        Assert.True(File.Exists(Path.Combine(_out.Path, "report.html")));
+    }
+
+    [Fact]
     public async Task A_published_model_id_adds_the_comparison_column()
     {
         var result = await RunWithFakeAsync(new FakeEvalEncoder("TIGER-Lab/VLM2Vec-Qwen2VL-7B"), Args("--data", Derived("pope-coco-mini_vqa"), "--no-thumbnails"));
