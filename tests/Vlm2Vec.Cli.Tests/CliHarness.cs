@@ -14,7 +14,8 @@ internal static class CliHarness
         IReadOnlyDictionary<string, string>? environment = null,
         bool terminal = false,
         CancellationToken cancellationToken = default,
-        StringWriter? stdout = null)
+        StringWriter? stdout = null,
+        IReadOnlyList<IVlm2VecEncoderFactory>? engines = null)
     {
         // A caller-supplied stdout can be read while the command runs (serve prints its address, then keeps going).
         stdout ??= new StringWriter();
@@ -31,6 +32,7 @@ internal static class CliHarness
             TerminalWidth = 120,
             GetVariable = name => environment?.GetValueOrDefault(name),
             ConfigureHubClient = ConfigureForTests,
+            EncoderFactories = engines,
         };
         var exitCode = await CliApplication.RunAsync(args, cli, cancellationToken);
         syncOut.Flush();

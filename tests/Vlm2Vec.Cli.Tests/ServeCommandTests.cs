@@ -139,7 +139,7 @@ public sealed class ServeCommandTests
     }
 
     /// <summary>A tiny random Qwen2-VL with Qwen's special ids and vocabulary, beside the real tokenizer files (shared/data).</summary>
-    private static class TinyModel
+    internal static class TinyModel
     {
         public const int Hidden = 32;
 
