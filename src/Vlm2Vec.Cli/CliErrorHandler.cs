@@ -46,6 +46,7 @@ internal static class CliErrorHandler
         HubException => ExitCodes.NetworkError,
         ModelFormatException => ExitCodes.ModelError,
         InvalidInputException or InputTooLongException or ImageDecodeException or BatchItemException => ExitCodes.InputError,
+        Evaluation.EvaluationDataException => ExitCodes.InputError,
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException => ExitCodes.InputError,
         HttpRequestException or SocketException => ExitCodes.NetworkError,
         ArgumentException => ExitCodes.UsageError,
