@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Vlm2Vec.TorchSharp.Checkpoints;
 using Vlm2Vec.TorchSharp.Modeling;
 
@@ -50,6 +51,18 @@ public sealed class TorchSharpEncoderFactory : IVlm2VecEncoderFactory
                 $"The TorchSharp engine runs on the CPU only (TorchSharp-cpu); device '{options.Device}' is not available. Use 'cpu', or the ONNX Runtime engine for GPUs.");
         }
 
-        return TorchSharpVlm2VecEncoder.FromPretrained(options.ModelPath, _loadOptions, options.Preprocessing);
+        // The preprocessing logs through the caller's logger factory (truncation warnings must not be silent).
+        var preprocessor = Vlm2VecPreprocessor.FromFolder(options.ModelPath, options.Preprocessing, options.LoggerFactory?.CreateLogger<Vlm2VecPreprocessor>());
+        var model = Qwen2VlForConditionalGeneration.FromPretrained(options.ModelPath, _loadOptions);
+        try
+        {
+            var id = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.ModelPath)));
+            return new TorchSharpVlm2VecEncoder(model, preprocessor, id, options.ModelPath);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 }

@@ -1,0 +1,85 @@
+using System.Globalization;
+
+namespace MlNetClassification;
+
+/// <summary>The sample's command line.</summary>
+internal sealed class SampleOptions
+{
+    public const string DebianFashionMnist = "/usr/share/datasets/fashion-mnist";
+
+    public string? ModelFolder { get; private set; }
+
+    public string? DemoModelTokenizerFolder { get; private set; }
+
+    public string? FashionMnistFolder { get; private set; }
+
+    public string? Caltech101Folder { get; private set; }
+
+    public int TrainCount { get; private set; } = 1000;
+
+    public int TestCount { get; private set; } = 500;
+
+    public int Seed { get; private set; } = 7;
+
+    public int? Threads { get; private set; }
+
+    public static string Usage => """
+        Image classification with Vlm2Vec embeddings and ML.NET's SdcaMaximumEntropy.
+
+        Usage: MlNetClassification (--model <folder> | --demo-model <tokenizer folder>) [data] [options]
+
+        Model (one of):
+          --model <folder>          a Vlm2Vec model: Hugging Face Qwen2-VL checkpoint folder (config.json + safetensors)
+          --demo-model <folder>     build a tiny random Qwen2-VL beside the Qwen2-VL tokenizer files in <folder>
+                                    (tokenizer.json, tokenizer_config.json, preprocessor_config.json); no real weights needed
+        Data (one of; default: Fashion-MNIST from the Debian package dataset-fashion-mnist):
+          --fashion-mnist <folder>  folder with train-/t10k-images-idx3-ubyte.gz and -labels-idx1-ubyte.gz
+                                    (default /usr/share/datasets/fashion-mnist)
+          --caltech101 <folder>     Caltech-101 images as <folder>/<class>/*.jpg (or <folder>/images/<class>/*.jpg)
+        Options:
+          --train <n>               training images (default 1000)
+          --test <n>                held-out test images (default 500)
+          --seed <n>                sampling and trainer seed (default 7)
+          --threads <n>             libtorch CPU threads (default: libtorch's)
+        """;
+
+    public static SampleOptions Parse(string[] args)
+    {
+        var options = new SampleOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            int Count() => int.Parse(Value(), CultureInfo.InvariantCulture) is var n && n > 0 ? n : throw new ArgumentException($"{args[i]} must be positive.");
+            switch (args[i])
+            {
+                case "--model": options.ModelFolder = Value(); break;
+                case "--demo-model": options.DemoModelTokenizerFolder = Value(); break;
+                case "--fashion-mnist": options.FashionMnistFolder = Value(); break;
+                case "--caltech101": options.Caltech101Folder = Value(); break;
+                case "--train": options.TrainCount = Count(); break;
+                case "--test": options.TestCount = Count(); break;
+                case "--seed": options.Seed = Count(); break;
+                case "--threads": options.Threads = Count(); break;
+                case "-h" or "--help": throw new ArgumentException(string.Empty);
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
+            }
+        }
+
+        if ((options.ModelFolder is null) == (options.DemoModelTokenizerFolder is null))
+        {
+            throw new ArgumentException("Give a model: --model <folder> or --demo-model <tokenizer folder> (one of them).");
+        }
+
+        if (options.FashionMnistFolder is not null && options.Caltech101Folder is not null)
+        {
+            throw new ArgumentException("Give one data set: --fashion-mnist or --caltech101.");
+        }
+
+        if (options.Caltech101Folder is null)
+        {
+            options.FashionMnistFolder ??= DebianFashionMnist;
+        }
+
+        return options;
+    }
+}
