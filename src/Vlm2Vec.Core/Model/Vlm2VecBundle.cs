@@ -71,7 +71,7 @@ public sealed class Vlm2VecBundle
         CheckConfig(manifest, config, root);
         var tokenizerConfig = Path.Combine(root, TokenizerConfigFileName);
         var tokenizer = Qwen2Tokenizer.FromFile(Path.Combine(root, TokenizerFileName), File.Exists(tokenizerConfig) ? tokenizerConfig : null);
-        CheckTokenizer(tokenizer, config, root);
+        ValidateTokenizer(tokenizer, config, $"Model bundle '{root}'");
         CheckGraphs(manifest, config, root);
         VerifyFiles(manifest, root, options, cancellationToken);
         return new Vlm2VecBundle(root, manifest, config, tokenizer);
@@ -101,11 +101,17 @@ public sealed class Vlm2VecBundle
     }
 
     /// <summary>
-    /// The tokenizer must produce only ids the embedding table has, and name the special tokens with the config's ids
-    /// (a tokenizer from another model fails here, with the reason).
+    /// Checks that a tokenizer belongs to a model: it must produce only ids the embedding table has, and give the image,
+    /// video and vision-marker tokens the config's ids (a tokenizer from another model fails here, with the reason).
     /// </summary>
-    private static void CheckTokenizer(Qwen2Tokenizer tokenizer, Qwen2VlConfig config, string root)
+    /// <param name="tokenizer">The tokenizer.</param>
+    /// <param name="config">The model config.</param>
+    /// <param name="source">Where the tokenizer is, for the message.</param>
+    /// <exception cref="ModelFormatException">The tokenizer does not fit the model.</exception>
+    public static void ValidateTokenizer(Qwen2Tokenizer tokenizer, Qwen2VlConfig config, string source)
     {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(config);
         var problems = new List<string>();
         if (tokenizer.MaxTokenId >= config.VocabSize)
         {
@@ -135,7 +141,7 @@ public sealed class Vlm2VecBundle
         if (problems.Count > 0)
         {
             throw new ModelFormatException(
-                $"Model bundle '{root}': tokenizer.json does not belong to this model (a tokenizer from another model?): {string.Join("; ", problems)}.");
+                $"{source}: tokenizer.json does not belong to this model (a tokenizer from another model?): {string.Join("; ", problems)}.");
         }
     }
 
