@@ -71,6 +71,7 @@ public static class Vlm2VecOnnxExporter
         return Task.Run(
             () =>
             {
+                TorchSharpRuntime.EnsureLoaded();
                 var sources = ExportSources.Resolve(config, options.TokenizerFolder, null, null, configJson: null);
                 var target = PrepareTarget(to, options.Overwrite);
                 var source = new ExportSource(config, "in-memory model", null, options.ModelId ?? "vlm2vec-qwen2vl", sources);
@@ -81,6 +82,7 @@ public static class Vlm2VecOnnxExporter
 
     private static Vlm2VecBundleManifest ExportCheckpoint(string from, string? adapterFolder, string to, Vlm2VecExportOptions options, CancellationToken cancellationToken)
     {
+        TorchSharpRuntime.EnsureLoaded();
         options.Progress?.Report(new Vlm2VecExportProgress(Vlm2VecExportStage.Validating, from, 0, 0));
         var checkpoint = CheckpointFolder.Open(from);
         var config = checkpoint.LoadConfig();
