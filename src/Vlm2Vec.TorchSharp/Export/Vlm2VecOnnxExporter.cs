@@ -103,6 +103,10 @@ public static class Vlm2VecOnnxExporter
             : new SynchronousProgress<CheckpointLoadProgress>(p => options.Progress.Report(
                 new Vlm2VecExportProgress(Vlm2VecExportStage.LoadingWeights, Path.GetFileName(p.FilePath), p.BytesLoaded, p.TotalBytes)));
         var stateDict = checkpoint.LoadStateDict(new CheckpointLoadOptions { Adapter = adapter, SkipLanguageModelHead = true }, loadProgress, cancellationToken);
+
+        // The loader counts tensor bytes (headers and skipped tensors are not reported): close the stage at 100 %.
+        var weightBytes = checkpoint.WeightFiles.Sum(f => new FileInfo(f).Length);
+        options.Progress?.Report(new Vlm2VecExportProgress(Vlm2VecExportStage.LoadingWeights, null, weightBytes, weightBytes));
         try
         {
             return Write(stateDict, source, target, options, cancellationToken);
