@@ -46,7 +46,8 @@ internal sealed class OrtSessions : IDisposable
             }
             catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
-                fallbackReason = ex.Message.Trim();
+                var missing = GpuLibraryProbe.MissingLibraries(provider);
+                fallbackReason = missing.Count == 0 ? ex.Message.Trim() : $"{ex.Message.Trim()}; not loadable here: {string.Join(", ", missing)}";
                 if (options.Fallback == ExecutionProviderFallback.Fail)
                 {
                     throw new ExecutionProviderException(
