@@ -7,7 +7,11 @@ namespace Vlm2Vec;
 /// </summary>
 public sealed record MultimodalInput
 {
-    /// <summary>The task instruction (for example an MMEB instruction), without any image placeholder.</summary>
+    /// <summary>
+    /// The task instruction (for example an MMEB instruction). It carries no image placeholder, except MMEB's
+    /// <c>&lt;|image_1|&gt;</c>: removed on inputs with images (as VLM2Vec's parsers do), kept as a stray placeholder on
+    /// image-less inputs with <see cref="KeepStrayPlaceholders"/> (WebQA/EDIS queries).
+    /// </summary>
     public string? Instruction { get; init; }
 
     /// <summary>The content text (a caption, a question, a label...).</summary>
@@ -30,6 +34,12 @@ public sealed record MultimodalInput
     /// spec §1.2). Off by default: a placeholder without an image is otherwise an error.
     /// </summary>
     public bool KeepStrayPlaceholders { get; init; }
+
+    /// <summary>
+    /// Dataset-specific layout exceptions (VisDial's extra newline, the grounding targets without a trailing newline).
+    /// Applied by the <c>V1</c> prompt style only; ignored when <see cref="Prompt"/> is set.
+    /// </summary>
+    public PromptQuirks Quirks { get; init; }
 
     /// <summary>The first image, or null.</summary>
     public ImageInput? Image => Images.Count > 0 ? Images[0] : null;
@@ -57,6 +67,11 @@ public sealed record MultimodalInput
             {
                 throw new InvalidInputException($"Image {i} of the input is null.");
             }
+        }
+
+        if ((Quirks & PromptQuirks.ExtraTrailingNewline) != 0 && (Quirks & PromptQuirks.NoTrailingNewline) != 0)
+        {
+            throw new InvalidInputException("The input's Quirks ask for both an extra trailing newline and none: choose one.");
         }
 
         if (Prompt is not null)

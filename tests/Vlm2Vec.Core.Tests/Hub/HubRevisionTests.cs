@@ -1,4 +1,5 @@
 using Vlm2Vec.Hub;
+using Vlm2Vec.TestSupport.Hub;
 
 namespace Vlm2Vec.Core.Tests.Hub;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Vlm2Vec.Hub;
+using Vlm2Vec.TestSupport.Hub;
 
 namespace Vlm2Vec.Core.Tests.Hub;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Vlm2Vec.Hub;
 using Vlm2Vec.TestSupport;
+using Vlm2Vec.TestSupport.Hub;
 
 namespace Vlm2Vec.Core.Tests.Hub;
 

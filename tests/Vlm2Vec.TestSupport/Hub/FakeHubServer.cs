@@ -5,73 +5,19 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace Vlm2Vec.Core.Tests.Hub;
-
-/// <summary>One request the fake hub or CDN received, recorded when it arrives; status and repo path are filled in as it is answered.</summary>
-internal sealed class RecordedRequest
-{
-    public RecordedRequest(bool cdn, string method, string path, string? range, string? authorization)
-    {
-        Cdn = cdn;
-        Method = method;
-        Path = path;
-        Range = range;
-        Authorization = authorization;
-    }
-
-    public bool Cdn { get; }
-
-    public string Method { get; }
-
-    public string Path { get; }
-
-    public string? Range { get; }
-
-    public string? Authorization { get; }
-
-    /// <summary>The status answered; 0 while in progress, -1 when the client went away.</summary>
-    public int Status { get; set; }
-
-    public string? RepoPath { get; set; }
-}
-
-/// <summary>Faults injected into the serving of one repo path.</summary>
-internal sealed class FileFault
-{
-    private int _interruptTimes;
-    private int _stallTimes;
-    private int _corruptTimes;
-
-    /// <summary>Close the connection after this many body bytes, <see cref="InterruptTimes"/> times.</summary>
-    public int InterruptAfterBytes { get; init; } = -1;
-
-    public int InterruptTimes { get => _interruptTimes; init => _interruptTimes = value; }
-
-    /// <summary>Stop sending (without closing) after this many body bytes, <see cref="StallTimes"/> times.</summary>
-    public int StallAfterBytes { get; init; } = -1;
-
-    public int StallTimes { get => _stallTimes; init => _stallTimes = value; }
-
-    /// <summary>Serve content with one byte flipped this many times.</summary>
-    public int CorruptTimes { get => _corruptTimes; init => _corruptTimes = value; }
-
-    public bool TakeInterrupt() => Interlocked.Decrement(ref _interruptTimes) >= 0;
-
-    public bool TakeStall() => Interlocked.Decrement(ref _stallTimes) >= 0;
-
-    public bool TakeCorrupt() => Interlocked.Decrement(ref _corruptTimes) >= 0;
-}
+namespace Vlm2Vec.TestSupport.Hub;
 
 /// <summary>
 /// A loopback Hugging Face hub: <c>/api/models/{repo}/revision/{rev}</c> listings, <c>/{repo}/resolve/{rev}/{path}</c>
 /// with the hub's headers (X-Repo-Commit, ETag / X-Linked-Etag, X-Linked-Size, X-Error-Code), LFS files redirected to a
 /// second listener on another port (the "CDN"), Range support, and injectable faults.
 /// </summary>
-internal sealed class FakeHubServer : IDisposable
+public sealed class FakeHubServer : IDisposable
 {
     private readonly HttpListener _hub;
     private readonly HttpListener _cdn;
     private readonly CancellationTokenSource _stop = new();
+    private bool _disposed;
     private int _listingFailures;
     private int _bodiesInFlight;
     private int _peakBodiesInFlight;
@@ -128,6 +74,12 @@ internal sealed class FakeHubServer : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _stop.Cancel();
         _hub.Close();
         _cdn.Close();

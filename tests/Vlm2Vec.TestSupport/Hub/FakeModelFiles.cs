@@ -1,15 +1,15 @@
 using System.Text;
 
-namespace Vlm2Vec.Core.Tests.Hub;
+namespace Vlm2Vec.TestSupport.Hub;
 
 /// <summary>Generated files of a small Qwen2-VL-style model repository (deterministic content).</summary>
-internal static class FakeModelFiles
+public static class FakeModelFiles
 {
     public const string Shard1 = "model-00001-of-00002.safetensors";
     public const string Shard2 = "model-00002-of-00002.safetensors";
     public const string ShardIndex = "model.safetensors.index.json";
 
-    /// <summary>The files <see cref="Vlm2Vec.Hub.HubFileFilter.Vlm2VecModel"/> takes from <see cref="Create"/>'s repository.</summary>
+    /// <summary>The files <c>HubFileFilter.Vlm2VecModel</c> takes from <see cref="Create"/>'s repository.</summary>
     public static readonly string[] DefaultSelection =
     [
         "config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json", Shard1, Shard2, ShardIndex,

@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Vlm2Vec.Core.Tests.Hub;
+namespace Vlm2Vec.TestSupport.Hub;
 
 /// <summary>A repository the fake hub serves: named revisions pointing at commits, each commit a set of files.</summary>
-internal sealed class FakeRepo
+public sealed class FakeRepo
 {
     public FakeRepo(string id)
     {
