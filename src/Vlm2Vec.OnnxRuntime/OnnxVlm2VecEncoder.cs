@@ -42,7 +42,7 @@ public sealed class OnnxVlm2VecEncoder : IVlm2VecEncoder
         _hidden = bundle.Config.HiddenSize;
         _mergeSize = bundle.Config.Vision.SpatialMergeSize;
         _patchRowLength = bundle.Config.Vision.PatchRowLength;
-        Preprocessor = new Vlm2VecPreprocessor { Config = bundle.Config };
+        Preprocessor = CreatePreprocessor(bundle, options);
         Info = new Vlm2VecModelInfo
         {
             ModelId = bundle.Manifest.ModelId,
@@ -234,6 +234,20 @@ public sealed class OnnxVlm2VecEncoder : IVlm2VecEncoder
         Require(maskedTokens == imageTokens,
             $"ImageTokenMask marks {maskedTokens} image-token positions but the images give {imageTokens} feature rows (patches / {_mergeSize * _mergeSize}); each image needs exactly its placeholder tokens.");
         return runs;
+    }
+
+    /// <summary>The bundle's preprocessing: its tokenizer, image processor config and limits, unless the options override them.</summary>
+    private static Vlm2VecPreprocessor CreatePreprocessor(Vlm2VecBundle bundle, OnnxVlm2VecEncoderOptions options)
+    {
+        var manifest = bundle.Manifest;
+        var preprocessing = options.Preprocessing ?? new PreprocessorOptions();
+        preprocessing = preprocessing with
+        {
+            MaxTokens = preprocessing.MaxTokens ?? manifest.Limits.MaxTokens,
+            Padding = preprocessing.Padding ?? (manifest.PaddingSide == "right" ? PaddingSide.Right : PaddingSide.Left),
+        };
+        var imageProcessor = ImageProcessorConfig.Load(bundle.PathOf(Vlm2VecBundle.PreprocessorConfigFileName));
+        return new Vlm2VecPreprocessor(bundle.Config, bundle.Tokenizer, imageProcessor, preprocessing, options.Logger);
     }
 
     private static string EngineName(OnnxExecutionProvider provider) => provider switch

@@ -35,6 +35,12 @@ public sealed class OnnxVlm2VecEncoderOptions
     /// </summary>
     public int MaxPatchesPerVisionRun { get; init; } = 16_384;
 
+    /// <summary>
+    /// The preprocessing settings (prompt style, image budget, truncation). Unset values take the bundle's: the token
+    /// limit and padding side from <c>vlm2vec.json</c>, the image processor from <c>preprocessor_config.json</c>.
+    /// </summary>
+    public PreprocessorOptions? Preprocessing { get; init; }
+
     /// <summary>How the bundle's files are checked at load.</summary>
     public Vlm2VecBundleOpenOptions? BundleChecks { get; init; }
 

@@ -67,6 +67,7 @@ public sealed class Vlm2VecBundle
 
         RequireListed(manifest, root, ConfigFileName);
         RequireListed(manifest, root, TokenizerFileName);
+        RequireListed(manifest, root, PreprocessorConfigFileName);
         var config = Qwen2VlConfig.Load(Path.Combine(root, ConfigFileName));
         CheckConfig(manifest, config, root);
         var tokenizerConfig = Path.Combine(root, TokenizerConfigFileName);

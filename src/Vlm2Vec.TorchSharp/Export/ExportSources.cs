@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Vlm2Vec.Preprocessing;
 
 namespace Vlm2Vec.TorchSharp.Export;
@@ -79,58 +77,34 @@ internal sealed class ExportSources
         return new ExportSources(contents, padTokenId, minPixels, maxPixels);
     }
 
-    /// <summary>
-    /// Reads <c>min_pixels</c>/<c>max_pixels</c> (or the newer <c>size.shortest_edge</c>/<c>longest_edge</c>) and checks
-    /// that the patch geometry matches the vision tower.
-    /// </summary>
+    /// <summary>Reads the image processor config and checks that its patch geometry is the vision tower's.</summary>
     private static (long Min, long Max) CheckPreprocessor(byte[] json, string path, Qwen2VlConfig config)
     {
-        JsonObject root;
+        ImageProcessorConfig processor;
         try
         {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new ModelFormatException($"'{path}' is not a JSON object.");
+            processor = ImageProcessorConfig.FromJson(System.Text.Encoding.UTF8.GetString(json));
         }
-        catch (JsonException ex)
+        catch (ModelFormatException ex)
         {
-            throw new ModelFormatException($"'{path}' is not valid JSON: {ex.Message}", ex);
+            throw new ModelFormatException($"'{path}': {ex.Message}", ex);
         }
 
-        var type = (root["image_processor_type"] as JsonValue)?.GetValue<string>();
-        if (type is not null && !type.StartsWith("Qwen2VLImageProcessor", StringComparison.Ordinal))
+        if (processor.ImageProcessorType is { } type && !type.StartsWith("Qwen2VLImageProcessor", StringComparison.Ordinal))
         {
             throw new ModelFormatException($"'{path}' describes a {type}; a Qwen2-VL model needs Qwen2VLImageProcessor.");
         }
 
-        var problems = new List<string>();
-        void Match(string key, int expected)
+        if (processor.MergeSize != config.Vision.SpatialMergeSize || processor.PatchSize != config.Vision.PatchSize
+            || processor.TemporalPatchSize != config.Vision.TemporalPatchSize || processor.PatchRowLength != config.Vision.PatchRowLength)
         {
-            if (root[key] is JsonValue value && value.TryGetValue<int>(out var actual) && actual != expected)
-            {
-                problems.Add($"{key} is {actual} but the vision tower needs {expected}");
-            }
+            throw new ModelFormatException(
+                $"'{path}' (merge {processor.MergeSize}, patch {processor.PatchSize}, temporal {processor.TemporalPatchSize}) does not fit the vision tower " +
+                $"(merge {config.Vision.SpatialMergeSize}, patch {config.Vision.PatchSize}, temporal {config.Vision.TemporalPatchSize}, {config.Vision.InChannels} channels).");
         }
 
-        Match("patch_size", config.Vision.PatchSize);
-        Match("temporal_patch_size", config.Vision.TemporalPatchSize);
-        Match("merge_size", config.Vision.SpatialMergeSize);
-        if (problems.Count > 0)
-        {
-            throw new ModelFormatException($"'{path}' does not fit the model: {string.Join("; ", problems)}.");
-        }
-
-        var size = root["size"] as JsonObject;
-        var min = Long(root["min_pixels"] ?? size?["shortest_edge"], 56L * 56);
-        var max = Long(root["max_pixels"] ?? size?["longest_edge"], 28L * 28 * 1280);
-        if (min <= 0 || max < min)
-        {
-            throw new ModelFormatException($"'{path}': min_pixels {min} and max_pixels {max} must be positive with max ≥ min.");
-        }
-
-        return (min, max);
+        return (processor.MinPixels, processor.MaxPixels);
     }
-
-    private static long Long(JsonNode? node, long fallback) =>
-        node is JsonValue v && v.TryGetValue<long>(out var n) ? n : node is JsonValue d && d.TryGetValue<double>(out var x) ? (long)x : fallback;
 
     private static string? Find(IEnumerable<string> folders, string fileName)
     {
