@@ -66,6 +66,9 @@ public sealed class OnnxVlm2VecEncoder : IVlm2VecEncoder
     /// <summary>The provider the graphs run on (CPU after a fallback).</summary>
     public OnnxExecutionProvider ExecutionProvider => _sessions.Provider;
 
+    /// <summary>Time spent in the sessions (benchmarks).</summary>
+    internal OnnxRunStatistics Statistics { get; } = new();
+
     /// <summary>Why the requested GPU provider is not in use, or <see langword="null"/>.</summary>
     public string? ExecutionProviderFallbackReason => _sessions.FallbackReason;
 
@@ -175,7 +178,9 @@ public sealed class OnnxVlm2VecEncoder : IVlm2VecEncoder
         using var ids = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<long>(rotaryIds), [patches, 2]);
         using var output = OrtValue.CreateTensorValueFromMemory(
             OrtMemoryInfo.DefaultInstance, new Memory<float>(features, run.FeatureRowOffset * _hidden, featureCount), [run.Slices, tokensPerSlice, _hidden]);
+        var start = Stopwatch.GetTimestamp();
         _sessions.Vision.Run(runOptions, VisionInputNames, [pixels, ids], VisionOutputNames, [output]);
+        Statistics.AddVision(Stopwatch.GetTimestamp() - start);
     }
 
     private void RunText(CollatedBatch batch, float[] features, int featureLength, int imageTokens, float[] embeddings, RunOptions runOptions)
@@ -187,7 +192,9 @@ public sealed class OnnxVlm2VecEncoder : IVlm2VecEncoder
         using var imageTokenMask = OrtValue.CreateTensorValueFromMemory(batch.ImageTokenMask, [b, l]);
         using var imageEmbeds = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(features, 0, featureLength), [imageTokens, _hidden]);
         using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(embeddings, 0, batch.BatchSize * _hidden), [b, _hidden]);
+        var start = Stopwatch.GetTimestamp();
         _sessions.Text.Run(runOptions, TextInputNames, [inputIds, attentionMask, positionIds, imageTokenMask, imageEmbeds], TextOutputNames, [output]);
+        Statistics.AddText(Stopwatch.GetTimestamp() - start);
     }
 
     /// <summary>Checks the batch's arrays against each other and the model, and plans the vision runs.</summary>

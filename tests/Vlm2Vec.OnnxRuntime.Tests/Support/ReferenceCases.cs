@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Vlm2Vec.Preprocessing;
+using Vlm2Vec.TestSupport;
 
 namespace Vlm2Vec.OnnxRuntime.Tests.Support;
 
@@ -11,15 +12,13 @@ namespace Vlm2Vec.OnnxRuntime.Tests.Support;
 /// </summary>
 internal static class ReferenceCases
 {
-    private static readonly Lazy<string> RootPath = new(FindRoot);
-
-    public static string Root => RootPath.Value;
+    public static string Root => ReferenceFixtureFolder.Root;
 
     /// <summary>A model folder: tiny-qwen2vl-tied, tiny-qwen2vl-tied-bin, tiny-qwen2vl-tied-bf16, tiny-qwen2vl-untied-sharded.</summary>
-    public static string Model(string name) => Existing(Path.Combine(Root, "models", name));
+    public static string Model(string name) => ReferenceFixtureFolder.Model(name);
 
     /// <summary>An adapter folder (dora, dora-newlayout, lora) or expected-output folder (dora-expected, lora-expected).</summary>
-    public static string Adapter(string name) => Existing(Path.Combine(Root, "adapters", name));
+    public static string Adapter(string name) => ReferenceFixtureFolder.Adapter(name);
 
     /// <summary>A case folder, e.g. ("tiny-qwen2vl-tied", "vlm2vec_image_mixed").</summary>
     public static string Case(string model, string name) => Existing(Path.Combine(Root, "cases", model, name));
@@ -115,18 +114,4 @@ internal static class ReferenceCases
 
     private static string Existing(string path) =>
         Directory.Exists(path) ? path : throw new DirectoryNotFoundException($"Reference fixture folder is missing: {path}");
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "Vlm2Vec.TorchSharp.Tests", "Fixtures", "reference");
-            if (File.Exists(Path.Combine(candidate, "manifest.json")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("tests/Vlm2Vec.TorchSharp.Tests/Fixtures/reference was not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+using TorchSharp;
+using Vlm2Vec.OnnxRuntime;
+using Vlm2Vec.Preprocessing;
+using Vlm2Vec.TorchSharp;
+using Vlm2Vec.TorchSharp.Export;
+using Vlm2Vec.TorchSharp.Modeling;
+using Vlm2Vec.TorchSharp.Onnx;
+using static TorchSharp.torch;
+
+namespace Vlm2Vec.Benchmarks;
+
+/// <summary>
+/// ONNX Runtime (CPU) vs the TorchSharp eager model on one random mid-size Qwen2-VL config (vision depth 8 / width 256,
+/// decoder 8 layers / hidden 512, the real Qwen2-VL tokenizer and vocabulary), measured in one run: images/s at 448×448
+/// and text queries/s at batch 1, 8 and 32, end to end through <see cref="Vlm2VecEmbedder"/> (JPEG decode, image
+/// processor, tokenisation, collation, encoder, pooling); the share of end-to-end time spent outside
+/// <c>InferenceSession.Run</c>; encoder-only throughput on pre-collated batches; peak RSS of each phase.
+/// Args: <c>[--quick]</c> fewer items; <c>[--threads N]</c> (default: all cores, both engines);
+/// <c>[--variants]</c> also time ORT graph variants (attention kernels, pooled last layer) encoder-only;
+/// <c>[--no-torchsharp]</c> ORT only.
+/// </summary>
+internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
+{
+    private const int ImageSide = 448;
+
+    public string Name => "ort-vs-torchsharp";
+
+    public string Description => "ORT CPU vs TorchSharp eager on a mid-size random Qwen2-VL: images/s (448x448) and text queries/s at batch 1/8/32, time outside session.Run, peak RSS";
+
+    public async Task RunAsync(BenchmarkContext context, string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var threads = ArgValue(args, "--threads") ?? Environment.ProcessorCount;
+        var withTorchSharp = !args.Contains("--no-torchsharp");
+        TorchSharpRuntime.EnsureLoaded();
+        torch.set_num_threads(threads);
+
+        var config = Qwen2VlConfig.Parse(MidConfigJson, "mid config");
+        var tokenizerFolder = context.DataPath("tokenizer", "qwen2-vl");
+        var temp = Path.Combine(Path.GetTempPath(), $"vlm2vec-bench-{Guid.NewGuid():N}");
+        using var model = Qwen2VlForConditionalGeneration.CreateRandom(config, new Qwen2VlRandomInitOptions { Seed = 1 });
+        var parameters = model.parameters().Sum(p => p.numel());
+        BenchmarkContext.Report($"# config: vision depth {config.Vision.Depth} / width {config.Vision.EmbedDim} / {config.Vision.NumHeads} heads; decoder {config.NumHiddenLayers} layers / hidden {config.HiddenSize} / {config.NumAttentionHeads} heads ({config.NumKeyValueHeads} KV) / MLP {config.IntermediateSize}; vocab {config.VocabSize}; {parameters / 1e6:F1}M parameters, random (seed 1)");
+        BenchmarkContext.Report($"# threads: {threads} (ORT intra-op, libtorch); ORT {typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version}, libtorch {torch.__version__}");
+
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var bundle = Path.Combine(temp, "bundle");
+            await Vlm2VecOnnxExporter.ExportAsync(config, model.state_dict(), bundle, new Vlm2VecExportOptions { TokenizerFolder = tokenizerFolder, ModelId = "mid-random" });
+            var bytes = Directory.GetFiles(bundle).Sum(f => new FileInfo(f).Length);
+            BenchmarkContext.Report($"# export (in-memory state dict, float32): {sw.Elapsed.TotalSeconds:F1} s, bundle {bytes / 1048576.0:F0} MiB");
+
+            using var ort = OnnxVlm2VecEncoder.FromBundle(bundle, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads });
+            using var torchSharp = new TorchSharpVlm2VecEncoder(model, ort.Preprocessor, "mid-random", null, validate: true);
+            var data = BenchmarkData.Load(context, quick);
+
+            await ParityCheckAsync(ort, torchSharp, data);
+
+            BenchmarkContext.Report(string.Empty);
+            BenchmarkContext.Report("## end to end (Vlm2VecEmbedder: decode, preprocess, tokenise, collate, encode, pool)");
+            BenchmarkContext.Report("workload | batch | engine | items | items/s | ms/item | session.Run share | outside session | peak RSS MiB");
+            BenchmarkContext.Report("---|---|---|---|---|---|---|---|---");
+            var rows = new List<(string Workload, int Batch, string Engine, double Rate)>();
+            foreach (var (workload, inputs) in new[] { ("image 448", data.Images), ("text", data.Texts) })
+            {
+                foreach (var batch in new[] { 1, 8, 32 })
+                {
+                    var items = inputs.Take(ItemCount(workload, batch, quick)).ToList();
+                    rows.Add((workload, batch, "ORT", await EndToEndAsync(ort, ort, items, batch, workload)));
+                    if (withTorchSharp)
+                    {
+                        rows.Add((workload, batch, "TorchSharp", await EndToEndAsync(torchSharp, null, items, batch, workload)));
+                    }
+                }
+            }
+
+            if (withTorchSharp)
+            {
+                BenchmarkContext.Report(string.Empty);
+                BenchmarkContext.Report("workload | batch | ORT / TorchSharp end-to-end throughput");
+                BenchmarkContext.Report("---|---|---");
+                foreach (var group in rows.GroupBy(r => (r.Workload, r.Batch)))
+                {
+                    var o = group.Single(r => r.Engine == "ORT").Rate;
+                    var t = group.Single(r => r.Engine == "TorchSharp").Rate;
+                    BenchmarkContext.Report(Invariant($"{group.Key.Workload} | {group.Key.Batch} | ×{o / t:F2}"));
+                }
+            }
+
+            BenchmarkContext.Report(string.Empty);
+            BenchmarkContext.Report("## encoder only (pre-collated batches; no preprocessing)");
+            BenchmarkContext.Report("workload | batch | engine | items/s | ms/batch");
+            BenchmarkContext.Report("---|---|---|---|---");
+            foreach (var (workload, inputs) in new[] { ("image 448", data.Images), ("text", data.Texts) })
+            {
+                foreach (var batch in new[] { 1, 8, 32 })
+                {
+                    var collated = ort.Preprocessor.Collate(inputs.Take(batch).Select(ort.Preprocessor.Prepare).ToList());
+                    EncoderOnly(ort, "ORT", workload, collated, quick);
+                    if (withTorchSharp)
+                    {
+                        EncoderOnly(torchSharp, "TorchSharp", workload, collated, quick);
+                    }
+                }
+            }
+
+            if (args.Contains("--variants"))
+            {
+                await VariantsAsync(config, model, tokenizerFolder, temp, data, threads, quick);
+            }
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static async Task<double> EndToEndAsync(IVlm2VecEncoder encoder, OnnxVlm2VecEncoder? ort, List<MultimodalInput> items, int batch, string workload)
+    {
+        var embedder = new Vlm2VecEmbedder(encoder, new EmbedderOptions
+        {
+            MaxBatchSize = batch,
+            SortWindow = Math.Max(64, batch),
+            MaxBatchTokens = 1 << 20,
+            MaxBatchPatches = 1 << 20,
+        });
+        await embedder.EmbedAsync(items.Take(batch).ToList());
+        GC.Collect();
+        BenchmarkContext.ResetPeakWorkingSet();
+        ort?.Statistics.Reset();
+        var sw = Stopwatch.StartNew();
+        var vectors = await embedder.EmbedAsync(items);
+        var elapsed = sw.Elapsed.TotalSeconds;
+        if (vectors.Length != items.Count)
+        {
+            throw new InvalidOperationException("The embedder returned the wrong number of vectors.");
+        }
+
+        var rate = items.Count / elapsed;
+        var share = ort is null ? "—" : Invariant($"{ort.Statistics.SessionTime.TotalSeconds / elapsed:P1}");
+        var outside = ort is null ? "—" : Invariant($"{1 - (ort.Statistics.SessionTime.TotalSeconds / elapsed):P1}");
+        BenchmarkContext.Report(Invariant($"{workload} | {batch} | {(ort is null ? "TorchSharp" : "ORT")} | {items.Count} | {rate:F2} | {1000 / rate:F1} | {share} | {outside} | {BenchmarkContext.PeakWorkingSetMiB():F0}"));
+        return rate;
+    }
+
+    private static void EncoderOnly(IVlm2VecEncoder encoder, string name, string workload, CollatedBatch batch, bool quick)
+    {
+        var rate = BenchmarkContext.MeasureRate(() => encoder.EncodeAsync(batch).GetAwaiter().GetResult(), quick ? 1 : 3, 2);
+        BenchmarkContext.Report(Invariant($"{workload} | {batch.BatchSize} | {name} | {rate * batch.BatchSize:F2} | {1000 / rate:F0}"));
+    }
+
+    /// <summary>The same batch through both engines: they must agree (fp32) before their speed means anything.</summary>
+    private static async Task ParityCheckAsync(OnnxVlm2VecEncoder ort, TorchSharpVlm2VecEncoder torchSharp, BenchmarkData data)
+    {
+        var inputs = data.Images.Take(2).Concat(data.Texts.Take(6)).ToList();
+        var batch = ort.Preprocessor.Collate(inputs.Select(ort.Preprocessor.Prepare).ToList());
+        var a = await ort.EncodeAsync(batch);
+        var b = await torchSharp.EncodeAsync(batch);
+        double worst = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            for (var j = 0; j < a[i].Length; j++)
+            {
+                worst = Math.Max(worst, Math.Abs(a[i][j] - b[i][j]));
+            }
+        }
+
+        BenchmarkContext.Report(Invariant($"# parity on this config (2 images + 6 texts, {batch.SequenceLength} tokens): max |ORT − TorchSharp| = {worst:E2}"));
+        if (worst > 1e-4)
+        {
+            throw new InvalidOperationException($"ORT and TorchSharp disagree by {worst:E2}; the timings would compare different computations.");
+        }
+    }
+
+    /// <summary>ORT graph variants, encoder only: decoder attention kernel and the pooled last layer.</summary>
+    private static async Task VariantsAsync(Qwen2VlConfig config, Qwen2VlForConditionalGeneration model, string tokenizerFolder, string temp, BenchmarkData data, int threads, bool quick)
+    {
+        BenchmarkContext.Report(string.Empty);
+        BenchmarkContext.Report("## ORT graph variants (encoder only, batch 8)");
+        BenchmarkContext.Report("variant | text items/s | image items/s");
+        BenchmarkContext.Report("---|---|---");
+        var fp32 = Vlm2VecOnnxExporter.DefaultGraphOptions(Vlm2VecExportDType.Float32);
+        var variants = new (string Name, Qwen2VlGraphOptions Options)[]
+        {
+            ("default (MHA, pooled last layer)", fp32),
+            ("MatMul/Softmax attention", fp32 with { DecoderAttention = AttentionFormulation.MatMulSoftmax }),
+            ("GroupQueryAttention", fp32 with { DecoderAttention = AttentionFormulation.GroupQueryAttention }),
+            ("full last layer", fp32 with { PoolBeforeLastLayer = false }),
+            ("fused skip norms", fp32 with { FusedDecoderSkipNorms = true }),
+        };
+        foreach (var (name, options) in variants)
+        {
+            var folder = Path.Combine(temp, "variant-" + Guid.NewGuid().ToString("N"));
+            await Vlm2VecOnnxExporter.ExportAsync(config, model.state_dict(), folder, new Vlm2VecExportOptions { TokenizerFolder = tokenizerFolder, GraphOptions = options });
+            using var encoder = OnnxVlm2VecEncoder.FromBundle(folder, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads });
+            var text = encoder.Preprocessor.Collate(data.Texts.Take(8).Select(encoder.Preprocessor.Prepare).ToList());
+            var images = encoder.Preprocessor.Collate(data.Images.Take(8).Select(encoder.Preprocessor.Prepare).ToList());
+            var textRate = BenchmarkContext.MeasureRate(() => encoder.EncodeAsync(text).GetAwaiter().GetResult(), quick ? 1 : 3, 3) * 8;
+            var imageRate = BenchmarkContext.MeasureRate(() => encoder.EncodeAsync(images).GetAwaiter().GetResult(), quick ? 1 : 3, 2) * 8;
+            BenchmarkContext.Report(Invariant($"{name} | {textRate:F1} | {imageRate:F2}"));
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static int ItemCount(string workload, int batch, bool quick) => workload.StartsWith("image", StringComparison.Ordinal)
+        ? (quick ? Math.Max(4, batch) : Math.Max(8, 2 * batch))
+        : (quick ? Math.Max(32, 2 * batch) : Math.Max(128, 4 * batch));
+
+    private static int? ArgValue(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : null;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The mid-size config: the Qwen2-VL-2B layout scaled down, with the real vocabulary and special ids.</summary>
+    private const string MidConfigJson = """
+        {
+          "architectures": ["Qwen2VLForConditionalGeneration"], "model_type": "qwen2_vl",
+          "vocab_size": 151936, "hidden_size": 512, "intermediate_size": 2816, "num_hidden_layers": 8,
+          "num_attention_heads": 8, "num_key_value_heads": 2, "hidden_act": "silu", "rms_norm_eps": 1e-06,
+          "rope_theta": 1000000.0, "rope_scaling": {"type": "mrope", "mrope_section": [8, 12, 12]},
+          "max_position_embeddings": 32768, "tie_word_embeddings": true, "bos_token_id": 151643, "eos_token_id": 151645,
+          "vision_start_token_id": 151652, "vision_end_token_id": 151653, "vision_token_id": 151654,
+          "image_token_id": 151655, "video_token_id": 151656, "torch_dtype": "float32",
+          "vision_config": {"depth": 8, "embed_dim": 256, "hidden_size": 512, "num_heads": 4, "mlp_ratio": 4, "in_chans": 3,
+            "spatial_patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2}
+        }
+        """;
+
+    /// <summary>Benchmark inputs: COCO captions as MSCOCO_t2i queries; COCO photos resized to 448×448 JPEGs as MSCOCO_i2t
+    /// queries (decoded by the embedder, like uploaded files).</summary>
+    private sealed record BenchmarkData(List<MultimodalInput> Texts, List<MultimodalInput> Images)
+    {
+        public static BenchmarkData Load(BenchmarkContext context, bool quick)
+        {
+            var folder = context.DataPath("captions", "coco-mini");
+            var rows = File.ReadLines(Path.Combine(folder, "captions.jsonl")).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+            var t2i = MmebCatalog.Get("MSCOCO_t2i");
+            var i2t = MmebCatalog.Get("MSCOCO_i2t");
+            var texts = rows.SelectMany(r => r.GetProperty("captions").EnumerateArray().Select(c => c.GetString()!)).Take(256)
+                .Select(caption => t2i.CreateQuery(caption)).ToList();
+            var images = rows.Take(quick ? 32 : 64).Select(r =>
+            {
+                using var image = SixLabors.ImageSharp.Image.Load<Rgb24>(Path.Combine(folder, r.GetProperty("image").GetString()!));
+                image.Mutate(x => x.Resize(ImageSide, ImageSide));
+                using var stream = new MemoryStream();
+                image.SaveAsJpeg(stream, new JpegEncoder { Quality = 90 });
+                return i2t.CreateQuery(image: ImageInput.FromBytes(stream.ToArray(), r.GetProperty("image").GetString()));
+            }).ToList();
+            return new BenchmarkData(texts, images);
+        }
+    }
+}
