@@ -22,9 +22,10 @@ namespace Vlm2Vec.Benchmarks;
 /// and text queries/s at batch 1, 8 and 32, end to end through <see cref="Vlm2VecEmbedder"/> (JPEG decode, image
 /// processor, tokenisation, collation, encoder, pooling); the share of end-to-end time spent outside
 /// <c>InferenceSession.Run</c>; encoder-only throughput on pre-collated batches; peak RSS of each phase.
-/// Args: <c>[--quick]</c> fewer items; <c>[--threads N]</c> (default: all cores, both engines);
-/// <c>[--variants]</c> also time ORT graph variants (attention kernels, pooled last layer) encoder-only;
-/// <c>[--no-torchsharp]</c> ORT only.
+/// Engines run interleaved, round by round, so both see the same machine load; medians are reported.
+/// Args: <c>[--quick]</c> fewer items; <c>[--threads N]</c> (default: all cores, both engines); <c>[--rounds N]</c>
+/// (default 3); <c>[--encoder-only]</c> also time both engines on pre-collated batches; <c>[--variants]</c> also time ORT
+/// graph/session variants against the default; <c>[--no-torchsharp]</c> ORT only.
 /// </summary>
 internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
 {
@@ -38,6 +39,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
     {
         var quick = args.Contains("--quick");
         var threads = ArgValue(args, "--threads") ?? Environment.ProcessorCount;
+        var rounds = ArgValue(args, "--rounds") ?? (quick ? 1 : 3);
         var withTorchSharp = !args.Contains("--no-torchsharp");
         TorchSharpRuntime.EnsureLoaded();
         torch.set_num_threads(threads);
@@ -48,7 +50,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
         using var model = Qwen2VlForConditionalGeneration.CreateRandom(config, new Qwen2VlRandomInitOptions { Seed = 1 });
         var parameters = model.parameters().Sum(p => p.numel());
         BenchmarkContext.Report($"# config: vision depth {config.Vision.Depth} / width {config.Vision.EmbedDim} / {config.Vision.NumHeads} heads; decoder {config.NumHiddenLayers} layers / hidden {config.HiddenSize} / {config.NumAttentionHeads} heads ({config.NumKeyValueHeads} KV) / MLP {config.IntermediateSize}; vocab {config.VocabSize}; {parameters / 1e6:F1}M parameters, random (seed 1)");
-        BenchmarkContext.Report($"# threads: {threads} (ORT intra-op, libtorch); ORT {typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version}, libtorch {torch.__version__}");
+        BenchmarkContext.Report($"# threads: {threads} (ORT intra-op, libtorch); ORT {typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version}, libtorch {torch.__version__}; {rounds} interleaved round(s), medians; load average {LoadAverage()}");
 
         try
         {
@@ -66,56 +68,63 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
 
             BenchmarkContext.Report(string.Empty);
             BenchmarkContext.Report("## end to end (Vlm2VecEmbedder: decode, preprocess, tokenise, collate, encode, pool)");
-            BenchmarkContext.Report("workload | batch | engine | items | items/s | ms/item | session.Run share | outside session | peak RSS MiB");
+            BenchmarkContext.Report("workload | batch | items | ORT items/s | TorchSharp items/s | ORT / TorchSharp | ORT time outside session.Run | ORT peak RSS MiB | TorchSharp peak RSS MiB");
             BenchmarkContext.Report("---|---|---|---|---|---|---|---|---");
-            var rows = new List<(string Workload, int Batch, string Engine, double Rate)>();
             foreach (var (workload, inputs) in new[] { ("image 448", data.Images), ("text", data.Texts) })
             {
                 foreach (var batch in new[] { 1, 8, 32 })
                 {
                     var items = inputs.Take(ItemCount(workload, batch, quick)).ToList();
-                    rows.Add((workload, batch, "ORT", await EndToEndAsync(ort, ort, items, batch, workload)));
-                    if (withTorchSharp)
+                    var ortRuns = new List<EndToEndResult>();
+                    var tsRuns = new List<EndToEndResult>();
+                    for (var round = 0; round < rounds; round++)
                     {
-                        rows.Add((workload, batch, "TorchSharp", await EndToEndAsync(torchSharp, null, items, batch, workload)));
+                        ortRuns.Add(await EndToEndAsync(ort, ort, items, batch));
+                        if (withTorchSharp)
+                        {
+                            tsRuns.Add(await EndToEndAsync(torchSharp, null, items, batch));
+                        }
                     }
+
+                    var ortRate = Median(ortRuns.Select(r => r.Rate));
+                    var tsRate = withTorchSharp ? Median(tsRuns.Select(r => r.Rate)) : double.NaN;
+                    var ratio = withTorchSharp ? Median(ortRuns.Zip(tsRuns, (o, t) => o.Rate / t.Rate)) : double.NaN;
+                    var outside = Median(ortRuns.Select(r => r.OutsideShare));
+                    BenchmarkContext.Report(Invariant(
+                        $"{workload} | {batch} | {items.Count} | {ortRate:F2} | {(withTorchSharp ? tsRate.ToString("F2", CultureInfo.InvariantCulture) : "—")} | {(withTorchSharp ? $"×{ratio:F2}" : "—")} | {outside:P1} | {ortRuns.Max(r => r.PeakMiB):F0} | {(withTorchSharp ? tsRuns.Max(r => r.PeakMiB).ToString("F0", CultureInfo.InvariantCulture) : "—")}"));
                 }
             }
 
-            if (withTorchSharp)
+            if (args.Contains("--encoder-only"))
             {
                 BenchmarkContext.Report(string.Empty);
-                BenchmarkContext.Report("workload | batch | ORT / TorchSharp end-to-end throughput");
-                BenchmarkContext.Report("---|---|---");
-                foreach (var group in rows.GroupBy(r => (r.Workload, r.Batch)))
+                BenchmarkContext.Report("## encoder only (pre-collated batches; no preprocessing)");
+                BenchmarkContext.Report("workload | batch | ORT items/s | TorchSharp items/s | ORT / TorchSharp");
+                BenchmarkContext.Report("---|---|---|---|---");
+                foreach (var (workload, inputs) in new[] { ("image 448", data.Images), ("text", data.Texts) })
                 {
-                    var o = group.Single(r => r.Engine == "ORT").Rate;
-                    var t = group.Single(r => r.Engine == "TorchSharp").Rate;
-                    BenchmarkContext.Report(Invariant($"{group.Key.Workload} | {group.Key.Batch} | ×{o / t:F2}"));
-                }
-            }
-
-            BenchmarkContext.Report(string.Empty);
-            BenchmarkContext.Report("## encoder only (pre-collated batches; no preprocessing)");
-            BenchmarkContext.Report("workload | batch | engine | items/s | ms/batch");
-            BenchmarkContext.Report("---|---|---|---|---");
-            foreach (var (workload, inputs) in new[] { ("image 448", data.Images), ("text", data.Texts) })
-            {
-                foreach (var batch in new[] { 1, 8, 32 })
-                {
-                    var collated = ort.Preprocessor.Collate(inputs.Take(batch).Select(ort.Preprocessor.Prepare).ToList());
-                    EncoderOnly(ort, "ORT", workload, collated, quick);
-                    if (withTorchSharp)
+                    foreach (var batch in new[] { 1, 8, 32 })
                     {
-                        EncoderOnly(torchSharp, "TorchSharp", workload, collated, quick);
+                        var collated = ort.Preprocessor.Collate(inputs.Take(batch).Select(ort.Preprocessor.Prepare).ToList());
+                        var o = new List<double>();
+                        var t = new List<double>();
+                        for (var round = 0; round < rounds; round++)
+                        {
+                            o.Add(EncoderRate(ort, collated, quick));
+                            t.Add(withTorchSharp ? EncoderRate(torchSharp, collated, quick) : double.NaN);
+                        }
+
+                        BenchmarkContext.Report(Invariant($"{workload} | {batch} | {Median(o):F2} | {Median(t):F2} | ×{Median(o.Zip(t, (a, b) => a / b)):F2}"));
                     }
                 }
             }
 
             if (args.Contains("--variants"))
             {
-                await VariantsAsync(config, model, tokenizerFolder, temp, data, threads, quick);
+                await VariantsAsync(config, model, tokenizerFolder, temp, data, threads, rounds, quick);
             }
+
+            BenchmarkContext.Report($"# load average at the end: {LoadAverage()}");
         }
         finally
         {
@@ -129,7 +138,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
         }
     }
 
-    private static async Task<double> EndToEndAsync(IVlm2VecEncoder encoder, OnnxVlm2VecEncoder? ort, List<MultimodalInput> items, int batch, string workload)
+    private static async Task<EndToEndResult> EndToEndAsync(IVlm2VecEncoder encoder, OnnxVlm2VecEncoder? ort, List<MultimodalInput> items, int batch)
     {
         var embedder = new Vlm2VecEmbedder(encoder, new EmbedderOptions
         {
@@ -150,18 +159,12 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
             throw new InvalidOperationException("The embedder returned the wrong number of vectors.");
         }
 
-        var rate = items.Count / elapsed;
-        var share = ort is null ? "—" : Invariant($"{ort.Statistics.SessionTime.TotalSeconds / elapsed:P1}");
-        var outside = ort is null ? "—" : Invariant($"{1 - (ort.Statistics.SessionTime.TotalSeconds / elapsed):P1}");
-        BenchmarkContext.Report(Invariant($"{workload} | {batch} | {(ort is null ? "TorchSharp" : "ORT")} | {items.Count} | {rate:F2} | {1000 / rate:F1} | {share} | {outside} | {BenchmarkContext.PeakWorkingSetMiB():F0}"));
-        return rate;
+        var outside = ort is null ? double.NaN : Math.Max(0, 1 - (ort.Statistics.SessionTime.TotalSeconds / elapsed));
+        return new EndToEndResult(items.Count / elapsed, outside, BenchmarkContext.PeakWorkingSetMiB());
     }
 
-    private static void EncoderOnly(IVlm2VecEncoder encoder, string name, string workload, CollatedBatch batch, bool quick)
-    {
-        var rate = BenchmarkContext.MeasureRate(() => encoder.EncodeAsync(batch).GetAwaiter().GetResult(), quick ? 1 : 3, 2);
-        BenchmarkContext.Report(Invariant($"{workload} | {batch.BatchSize} | {name} | {rate * batch.BatchSize:F2} | {1000 / rate:F0}"));
-    }
+    private static double EncoderRate(IVlm2VecEncoder encoder, CollatedBatch batch, bool quick) =>
+        BenchmarkContext.MeasureRate(() => encoder.EncodeAsync(batch).GetAwaiter().GetResult(), quick ? 1 : 2, 2) * batch.BatchSize;
 
     /// <summary>The same batch through both engines: they must agree (fp32) before their speed means anything.</summary>
     private static async Task ParityCheckAsync(OnnxVlm2VecEncoder ort, TorchSharpVlm2VecEncoder torchSharp, BenchmarkData data)
@@ -186,33 +189,76 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
         }
     }
 
-    /// <summary>ORT graph variants, encoder only: decoder attention kernel and the pooled last layer.</summary>
-    private static async Task VariantsAsync(Qwen2VlConfig config, Qwen2VlForConditionalGeneration model, string tokenizerFolder, string temp, BenchmarkData data, int threads, bool quick)
+    /// <summary>ORT graph and session variants against the default, encoder only, interleaved: decoder attention kernel,
+    /// the pooled last layer, fused skip norms, the vision patch budget, thread spinning.</summary>
+    private static async Task VariantsAsync(Qwen2VlConfig config, Qwen2VlForConditionalGeneration model, string tokenizerFolder, string temp, BenchmarkData data, int threads, int rounds, bool quick)
     {
         BenchmarkContext.Report(string.Empty);
-        BenchmarkContext.Report("## ORT graph variants (encoder only, batch 8)");
-        BenchmarkContext.Report("variant | text items/s | image items/s");
-        BenchmarkContext.Report("---|---|---");
+        BenchmarkContext.Report("## ORT variants vs the default (encoder only, batch 8; interleaved, median of per-round ratios)");
+        BenchmarkContext.Report("variant | text items/s | vs default | image items/s | vs default");
+        BenchmarkContext.Report("---|---|---|---|---");
         var fp32 = Vlm2VecOnnxExporter.DefaultGraphOptions(Vlm2VecExportDType.Float32);
-        var variants = new (string Name, Qwen2VlGraphOptions Options)[]
+        var baseOptions = new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads };
+        var variants = new (string Name, Qwen2VlGraphOptions? Graph, OnnxVlm2VecEncoderOptions Session)[]
         {
-            ("default (MHA, pooled last layer)", fp32),
-            ("MatMul/Softmax attention", fp32 with { DecoderAttention = AttentionFormulation.MatMulSoftmax }),
-            ("GroupQueryAttention", fp32 with { DecoderAttention = AttentionFormulation.GroupQueryAttention }),
-            ("full last layer", fp32 with { PoolBeforeLastLayer = false }),
-            ("fused skip norms", fp32 with { FusedDecoderSkipNorms = true }),
+            ("MatMul/Softmax attention", fp32 with { DecoderAttention = AttentionFormulation.MatMulSoftmax }, baseOptions),
+            ("GroupQueryAttention", fp32 with { DecoderAttention = AttentionFormulation.GroupQueryAttention }, baseOptions),
+            ("full last layer", fp32 with { PoolBeforeLastLayer = false }, baseOptions),
+            ("fused skip norms", fp32 with { FusedDecoderSkipNorms = true }, baseOptions),
+            ("vision runs of 1 image (1024 patches)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, MaxPatchesPerVisionRun = 1024 }),
+            ("vision runs of 2 images (2048 patches)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, MaxPatchesPerVisionRun = 2048 }),
+            ("no thread spinning", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, SessionConfigEntries = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" } }),
         };
-        foreach (var (name, options) in variants)
+        var defaultFolder = Path.Combine(temp, "variant-default");
+        await Vlm2VecOnnxExporter.ExportAsync(config, model.state_dict(), defaultFolder, new Vlm2VecExportOptions { TokenizerFolder = tokenizerFolder, GraphOptions = fp32 });
+        using var reference = OnnxVlm2VecEncoder.FromBundle(defaultFolder, baseOptions);
+        var text = reference.Preprocessor.Collate(data.Texts.Take(8).Select(reference.Preprocessor.Prepare).ToList());
+        var images = reference.Preprocessor.Collate(data.Images.Take(8).Select(reference.Preprocessor.Prepare).ToList());
+        foreach (var (name, graph, session) in variants)
         {
-            var folder = Path.Combine(temp, "variant-" + Guid.NewGuid().ToString("N"));
-            await Vlm2VecOnnxExporter.ExportAsync(config, model.state_dict(), folder, new Vlm2VecExportOptions { TokenizerFolder = tokenizerFolder, GraphOptions = options });
-            using var encoder = OnnxVlm2VecEncoder.FromBundle(folder, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads });
-            var text = encoder.Preprocessor.Collate(data.Texts.Take(8).Select(encoder.Preprocessor.Prepare).ToList());
-            var images = encoder.Preprocessor.Collate(data.Images.Take(8).Select(encoder.Preprocessor.Prepare).ToList());
-            var textRate = BenchmarkContext.MeasureRate(() => encoder.EncodeAsync(text).GetAwaiter().GetResult(), quick ? 1 : 3, 3) * 8;
-            var imageRate = BenchmarkContext.MeasureRate(() => encoder.EncodeAsync(images).GetAwaiter().GetResult(), quick ? 1 : 3, 2) * 8;
-            BenchmarkContext.Report(Invariant($"{name} | {textRate:F1} | {imageRate:F2}"));
-            Directory.Delete(folder, recursive: true);
+            var folder = defaultFolder;
+            if (graph is not null)
+            {
+                folder = Path.Combine(temp, "variant-" + Guid.NewGuid().ToString("N"));
+                await Vlm2VecOnnxExporter.ExportAsync(config, model.state_dict(), folder, new Vlm2VecExportOptions { TokenizerFolder = tokenizerFolder, GraphOptions = graph });
+            }
+
+            using (var encoder = OnnxVlm2VecEncoder.FromBundle(folder, session))
+            {
+                var textRates = new List<(double Variant, double Default)>();
+                var imageRates = new List<(double Variant, double Default)>();
+                for (var round = 0; round < rounds; round++)
+                {
+                    textRates.Add((EncoderRate(encoder, text, quick), EncoderRate(reference, text, quick)));
+                    imageRates.Add((EncoderRate(encoder, images, quick), EncoderRate(reference, images, quick)));
+                }
+
+                BenchmarkContext.Report(Invariant(
+                    $"{name} | {Median(textRates.Select(r => r.Variant)):F1} | ×{Median(textRates.Select(r => r.Variant / r.Default)):F2} | {Median(imageRates.Select(r => r.Variant)):F2} | ×{Median(imageRates.Select(r => r.Variant / r.Default)):F2}"));
+            }
+
+            if (folder != defaultFolder)
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "n/a";
         }
     }
 
@@ -242,6 +288,8 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
             "spatial_patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2}
         }
         """;
+
+    private sealed record EndToEndResult(double Rate, double OutsideShare, double PeakMiB);
 
     /// <summary>Benchmark inputs: COCO captions as MSCOCO_t2i queries; COCO photos resized to 448×448 JPEGs as MSCOCO_i2t
     /// queries (decoded by the embedder, like uploaded files).</summary>

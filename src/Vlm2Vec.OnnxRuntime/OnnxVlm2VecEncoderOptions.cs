@@ -29,6 +29,12 @@ public sealed class OnnxVlm2VecEncoderOptions
     public bool EnableCpuMemoryArena { get; init; } = true;
 
     /// <summary>
+    /// Extra ONNX Runtime session config entries (<c>SessionOptions.AddSessionConfigEntry</c>), e.g.
+    /// <c>session.intra_op.allow_spinning = 0</c> on machines shared with other work.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? SessionConfigEntries { get; init; }
+
+    /// <summary>
     /// Image patches per vision-graph run (a patch budget; default 16 384 = sixteen 448×448 images). Images are run in
     /// groups of the same patch grid, in batch order; a group that would exceed the budget is split. An image larger
     /// than the budget runs alone.

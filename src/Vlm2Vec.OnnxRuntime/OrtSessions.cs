@@ -126,6 +126,14 @@ internal sealed class OrtSessions : IDisposable
         };
         try
         {
+            if (options.SessionConfigEntries is not null)
+            {
+                foreach (var (key, value) in options.SessionConfigEntries)
+                {
+                    sessionOptions.AddSessionConfigEntry(key, value);
+                }
+            }
+
             switch (provider)
             {
                 case OnnxExecutionProvider.Cuda:
