@@ -25,7 +25,7 @@ namespace Vlm2Vec.Benchmarks;
 /// Engines run interleaved, round by round, so both see the same machine load; medians are reported.
 /// Args: <c>[--quick]</c> fewer items; <c>[--threads N]</c> (default: all cores, both engines); <c>[--rounds N]</c>
 /// (default 3); <c>[--encoder-only]</c> also time both engines on pre-collated batches; <c>[--variants]</c> also time ORT
-/// graph/session variants against the default; <c>[--no-torchsharp]</c> ORT only.
+/// graph/session variants against the default (<c>--variants-only</c>: nothing else); <c>[--no-torchsharp]</c> ORT only.
 /// </summary>
 internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
 {
@@ -66,11 +66,12 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
 
             await ParityCheckAsync(ort, torchSharp, data);
 
+            var endToEnd = !args.Contains("--variants-only");
             BenchmarkContext.Report(string.Empty);
             BenchmarkContext.Report("## end to end (Vlm2VecEmbedder: decode, preprocess, tokenise, collate, encode, pool)");
             BenchmarkContext.Report("workload | batch | items | ORT items/s | TorchSharp items/s | ORT / TorchSharp | ORT time outside session.Run | ORT peak RSS MiB | TorchSharp peak RSS MiB");
             BenchmarkContext.Report("---|---|---|---|---|---|---|---|---");
-            foreach (var (workload, inputs) in new[] { ("image 448", data.Images), ("text", data.Texts) })
+            foreach (var (workload, inputs) in endToEnd ? new[] { ("image 448", data.Images), ("text", data.Texts) } : [])
             {
                 foreach (var batch in new[] { 1, 8, 32 })
                 {
@@ -119,7 +120,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
                 }
             }
 
-            if (args.Contains("--variants"))
+            if (args.Contains("--variants") || !endToEnd)
             {
                 await VariantsAsync(config, model, tokenizerFolder, temp, data, threads, rounds, quick);
             }
