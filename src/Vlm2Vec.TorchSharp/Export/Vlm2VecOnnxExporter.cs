@@ -246,8 +246,10 @@ public static class Vlm2VecOnnxExporter
     /// <summary>The graph settings each dtype is meant for: CPU-friendly float32, CUDA-friendly float16.</summary>
     internal static Qwen2VlGraphOptions DefaultGraphOptions(Vlm2VecExportDType dtype) => dtype switch
     {
-        Vlm2VecExportDType.Float32 => new Qwen2VlGraphOptions { DType = DataType.Float, FusedDecoderSkipNorms = false },
-        Vlm2VecExportDType.Float16 => new Qwen2VlGraphOptions { DType = DataType.Float16, FusedDecoderSkipNorms = true },
+        // ORT's CPU provider runs Add + (Simplified)LayerNormalization faster than the fused Skip* kernels (measured:
+        // Onnx/README.md, the ort-vs-torchsharp benchmark's variants); CUDA is where the fused kernels pay off.
+        Vlm2VecExportDType.Float32 => new Qwen2VlGraphOptions { DType = DataType.Float, FusedDecoderSkipNorms = false, FusedVisionSkipNorms = false },
+        Vlm2VecExportDType.Float16 => new Qwen2VlGraphOptions { DType = DataType.Float16, FusedDecoderSkipNorms = true, FusedVisionSkipNorms = true },
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Export dtype must be Float32 or Float16."),
     };
 
