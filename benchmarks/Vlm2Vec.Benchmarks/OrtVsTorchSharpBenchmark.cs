@@ -202,10 +202,12 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
         var baseOptions = new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads };
         var variants = new (string Name, Qwen2VlGraphOptions? Graph, OnnxVlm2VecEncoderOptions Session)[]
         {
-            ("MatMul/Softmax attention", fp32 with { DecoderAttention = AttentionFormulation.MatMulSoftmax }, baseOptions),
-            ("GroupQueryAttention", fp32 with { DecoderAttention = AttentionFormulation.GroupQueryAttention }, baseOptions),
+            ("decoder MatMul/Softmax attention", fp32 with { DecoderAttention = AttentionFormulation.MatMulSoftmax }, baseOptions),
+            ("decoder GroupQueryAttention", fp32 with { DecoderAttention = AttentionFormulation.GroupQueryAttention }, baseOptions),
             ("full last layer", fp32 with { PoolBeforeLastLayer = false }, baseOptions),
-            ("fused skip norms", fp32 with { FusedDecoderSkipNorms = true }, baseOptions),
+            ("fused skip norms (decoder and vision)", fp32 with { FusedDecoderSkipNorms = true, FusedVisionSkipNorms = true }, baseOptions),
+            ("vision MatMul/Softmax attention", fp32 with { VisionAttention = AttentionFormulation.MatMulSoftmax }, baseOptions),
+            ("MatMul/Softmax attention in both towers", fp32 with { VisionAttention = AttentionFormulation.MatMulSoftmax, DecoderAttention = AttentionFormulation.MatMulSoftmax }, baseOptions),
             ("vision runs of 1 image (1024 patches)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, MaxPatchesPerVisionRun = 1024 }),
             ("vision runs of 2 images (2048 patches)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, MaxPatchesPerVisionRun = 2048 }),
             ("no thread spinning", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, SessionConfigEntries = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" } }),

@@ -131,4 +131,31 @@ public sealed class ReferenceParityTests(ExportedBundles bundles, ITestOutputHel
         Assert.True(baseError > 1e-2, $"{adapter}: adapted embeddings equal the base model's ({baseError:E3})");
         output.WriteLine($"{adapter}: embeddings max abs error {error:E2} (base model differs by {baseError:E2})");
     }
+
+    public static TheoryData<string> GraphVariants => ["vision-chain", "decoder-chain", "decoder-gqa", "fused-skip-norms", "full-last-layer"];
+
+    [Theory]
+    [MemberData(nameof(GraphVariants))]
+    public async Task Every_graph_variant_reproduces_HF_embeddings(string variant)
+    {
+        var fp32 = Vlm2VecOnnxExporter.DefaultGraphOptions(Vlm2VecExportDType.Float32);
+        var options = variant switch
+        {
+            "vision-chain" => fp32 with { VisionAttention = TorchSharp.Onnx.AttentionFormulation.MatMulSoftmax },
+            "decoder-chain" => fp32 with { DecoderAttention = TorchSharp.Onnx.AttentionFormulation.MatMulSoftmax },
+            "decoder-gqa" => fp32 with { DecoderAttention = TorchSharp.Onnx.AttentionFormulation.GroupQueryAttention },
+            "fused-skip-norms" => fp32 with { FusedDecoderSkipNorms = true, FusedVisionSkipNorms = true },
+            "full-last-layer" => fp32 with { PoolBeforeLastLayer = false },
+            _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, null),
+        };
+        using var encoder = OnnxVlm2VecEncoder.FromBundle(bundles.GetVariant(variant, options));
+        foreach (var caseName in new[] { "chat_mrope_left_padded", "right_padded_mixed", "vlm2vec_image_mixed" })
+        {
+            var folder = ReferenceCases.Case("tiny-qwen2vl-tied", caseName);
+            var actual = await encoder.EncodeAsync(ReferenceCases.Batch(folder, 276));
+            var error = Numerics.MaxAbs(ReferenceCases.Floats(folder, "embeddings.npy").Data, actual);
+            Assert.True(error <= 1e-5, $"{variant} / {caseName}: embeddings max abs error {error:E3}");
+            output.WriteLine($"{variant} / {caseName}: {error:E2}");
+        }
+    }
 }

@@ -13,6 +13,10 @@ internal sealed record Qwen2VlGraphOptions
     /// <summary>The decoder's attention kernel.</summary>
     public AttentionFormulation DecoderAttention { get; init; } = AttentionFormulation.MultiHeadAttention;
 
+    /// <summary>The vision tower's attention kernel: <see cref="AttentionFormulation.MultiHeadAttention"/> or
+    /// <see cref="AttentionFormulation.MatMulSoftmax"/> (no mask either way: each image is its own batch entry).</summary>
+    public AttentionFormulation VisionAttention { get; init; } = AttentionFormulation.MultiHeadAttention;
+
     /// <summary>Residual adds fused into the following RMSNorm (com.microsoft SkipSimplifiedLayerNormalization):
     /// slower on ORT's CPU provider, meant for CUDA.</summary>
     public bool FusedDecoderSkipNorms { get; init; }

@@ -179,7 +179,12 @@ internal sealed class Qwen2VlOnnxGraphs(Qwen2VlConfig config, ExportWeights weig
         string context;
         using (g.Scope("attention"))
         {
-            context = g.MultiHeadAttention(q, k, parts[2], v.NumHeads);
+            context = options.VisionAttention switch
+            {
+                AttentionFormulation.MultiHeadAttention => g.MultiHeadAttention(q, k, parts[2], v.NumHeads),
+                AttentionFormulation.MatMulSoftmax => UnmaskedAttention(g, q, k, parts[2], v.NumHeads, v.HeadDim),
+                _ => throw new ArgumentOutOfRangeException(nameof(options), options.VisionAttention, "The vision tower supports MultiHeadAttention and MatMulSoftmax."),
+            };
         }
 
         var projected = Linear(g, context, p + ".attn.proj");
@@ -194,6 +199,20 @@ internal sealed class Qwen2VlOnnxGraphs(Qwen2VlConfig config, ExportWeights weig
         };
         var down = Linear(g, activated, p + ".mlp.fc2");
         return g.Add(residual, down);
+    }
+
+    /// <summary>
+    /// <c>softmax(q·kᵀ/√d)·v</c> per image and head with plain MatMul/Softmax (HF's eager vision attention; the softmax runs
+    /// in float32 as HF's does): q, k, v (N, P, heads·d) → (N, P, heads·d).
+    /// </summary>
+    private string UnmaskedAttention(OnnxGraphBuilder g, string q, string k, string v, int heads, int headDim)
+    {
+        var qHeads = g.Transpose(g.Reshape(q, 0, 0, heads, headDim), 0, 2, 1, 3);
+        var kHeads = g.Transpose(g.Reshape(k, 0, 0, heads, headDim), 0, 2, 3, 1);
+        var vHeads = g.Transpose(g.Reshape(v, 0, 0, heads, headDim), 0, 2, 1, 3);
+        var scores = g.Mul(g.MatMul(qHeads, kHeads), g.FloatScalar((float)(1.0 / Math.Sqrt(headDim)), DType));
+        var probabilities = DType == DataType.Float ? g.Softmax(scores) : g.Cast(g.Softmax(g.Cast(scores, DataType.Float)), DType);
+        return g.Reshape(g.Transpose(g.MatMul(probabilities, vHeads), 0, 2, 1, 3), 0, 0, -1);
     }
 
     /// <summary>The decoder's rotary inputs, shared by every layer: per-token cos/sin flattened to (B·S, D/2) caches and

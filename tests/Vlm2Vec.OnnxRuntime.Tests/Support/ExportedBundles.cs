@@ -27,6 +27,19 @@ public sealed class ExportedBundles : IDisposable
         return _bundles.GetOrAdd(key, k => new Lazy<string>(() => Export(k, modelFolder, dtype, adapter, diagnostics))).Value;
     }
 
+    /// <summary>The tied model exported with graph settings other than the dtype's defaults.</summary>
+    internal string GetVariant(string name, Qwen2VlGraphOptions graphOptions)
+    {
+        var key = "variant-" + name;
+        return _bundles.GetOrAdd(key, k => new Lazy<string>(() =>
+        {
+            var target = Path.Combine(Root, "bundles", k);
+            Vlm2VecOnnxExporter.ExportAsync(ReferenceCases.Model("tiny-qwen2vl-tied"), null, target,
+                new Vlm2VecExportOptions { TokenizerFolder = TokenizerFor("tiny-qwen2vl-tied"), GraphOptions = graphOptions }).GetAwaiter().GetResult();
+            return target;
+        })).Value;
+    }
+
     /// <summary>A tokenizer/processor folder for the fixture model's config.</summary>
     internal string TokenizerFor(string modelFolder)
     {
