@@ -33,6 +33,7 @@ public sealed class OnnxVlm2VecEncoder : IVlm2VecEncoder
     private readonly int _mergeSize;
     private readonly int _patchRowLength;
     private int _disposed;
+    private int _inFlight;
 
     private OnnxVlm2VecEncoder(Vlm2VecBundle bundle, OrtSessions sessions, OnnxVlm2VecEncoderOptions options)
     {
@@ -103,9 +104,10 @@ public sealed class OnnxVlm2VecEncoder : IVlm2VecEncoder
     {
         ArgumentNullException.ThrowIfNull(batch);
         cancellationToken.ThrowIfCancellationRequested();
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Interlocked.Increment(ref _inFlight);
         try
         {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             return Task.FromResult(Encode(batch, cancellationToken));
         }
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
@@ -116,21 +118,32 @@ public sealed class OnnxVlm2VecEncoder : IVlm2VecEncoder
         {
             return Task.FromCanceled<float[][]>(cancellationToken);
         }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
     }
 
-    /// <inheritdoc />
+    /// <summary>Releases the sessions, after the calls already running have finished (new calls are refused).</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            _sessions.Dispose();
+            return;
         }
+
+        var wait = new SpinWait();
+        while (Volatile.Read(ref _inFlight) != 0)
+        {
+            wait.SpinOnce();
+        }
+
+        _sessions.Dispose();
     }
 
     private float[][] Encode(CollatedBatch batch, CancellationToken cancellationToken)
     {
-        var runs = Validate(batch);
-        var imageTokens = runs.Count == 0 ? 0 : runs.Sum(r => r.Slices * r.PatchesPerSlice) / (_mergeSize * _mergeSize);
+        var runs = Validate(batch, out var imageTokens);
         var featureLength = imageTokens * _hidden;
         var features = featureLength == 0 ? EmptyFeatures : ArrayPool<float>.Shared.Rent(featureLength);
         var embeddings = ArrayPool<float>.Shared.Rent(batch.BatchSize * _hidden);
@@ -198,7 +211,7 @@ public sealed class OnnxVlm2VecEncoder : IVlm2VecEncoder
     }
 
     /// <summary>Checks the batch's arrays against each other and the model, and plans the vision runs.</summary>
-    private List<VisionRun> Validate(CollatedBatch batch)
+    private List<VisionRun> Validate(CollatedBatch batch, out int imageTokens)
     {
         void Require(bool ok, string message)
         {
@@ -231,7 +244,7 @@ public sealed class OnnxVlm2VecEncoder : IVlm2VecEncoder
                 $"PixelValues has {batch.PixelValues.Length} values; the grids need {patches} patch rows of {_patchRowLength} = {patches * _patchRowLength}.");
         }
 
-        var runs = VisionRunPlan.Plan(batch, _mergeSize, _options.MaxPatchesPerVisionRun, out var imageTokens);
+        var runs = VisionRunPlan.Plan(batch, _mergeSize, _options.MaxPatchesPerVisionRun, out imageTokens);
         long maskedTokens = 0;
         foreach (var flag in batch.ImageTokenMask)
         {

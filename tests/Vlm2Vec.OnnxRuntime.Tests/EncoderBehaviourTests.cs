@@ -123,6 +123,44 @@ public sealed class EncoderBehaviourTests(ExportedBundles bundles)
         await Assert.ThrowsAsync<ObjectDisposedException>(() => encoder.EncodeAsync(batch));
     }
 
+    [Fact]
+    public async Task Disposing_while_callers_run_lets_them_finish_or_refuses_them()
+    {
+        var encoder = OnnxVlm2VecEncoder.FromBundle(bundles.Get("tiny-qwen2vl-tied"));
+        var batch = ReferenceCases.Batch(ReferenceCases.Case("tiny-qwen2vl-tied", "chat_mrope_left_padded"), 276);
+        var expected = await encoder.EncodeAsync(batch);
+        using var start = new ManualResetEventSlim();
+        var callers = Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
+        {
+            start.Wait();
+            var outcomes = new List<bool>();
+            for (var i = 0; i < 20; i++)
+            {
+                try
+                {
+                    var result = await encoder.EncodeAsync(batch);
+                    Assert.Equal(expected[0], result[0]);
+                    outcomes.Add(true);
+                }
+                catch (ObjectDisposedException)
+                {
+                    outcomes.Add(false);
+                }
+            }
+
+            return outcomes;
+        })).ToArray();
+
+        start.Set();
+        await Task.Delay(20);
+        encoder.Dispose();
+        var all = (await Task.WhenAll(callers)).SelectMany(o => o).ToList();
+
+        Assert.Equal(120, all.Count);
+        Assert.Contains(false, all);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => encoder.EncodeAsync(batch));
+    }
+
     private static CollatedBatch BatchWithGrids(long[] grids)
     {
         var patches = 0L;
