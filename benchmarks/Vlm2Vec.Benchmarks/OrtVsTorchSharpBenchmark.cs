@@ -25,7 +25,8 @@ namespace Vlm2Vec.Benchmarks;
 /// Engines run interleaved, round by round, so both see the same machine load; medians are reported.
 /// Args: <c>[--quick]</c> fewer items; <c>[--threads N]</c> (default: all cores, both engines); <c>[--rounds N]</c>
 /// (default 3); <c>[--encoder-only]</c> also time both engines on pre-collated batches; <c>[--variants]</c> also time ORT
-/// graph/session variants against the default (<c>--variants-only</c>: nothing else); <c>[--no-torchsharp]</c> ORT only.
+/// graph/session variants against the default (<c>--variants-only</c>: nothing else); <c>[--gemm]</c> the fp32 GEMM
+/// ceiling of both engines on the model's shapes; <c>[--no-torchsharp]</c> ORT only.
 /// </summary>
 internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
 {
@@ -120,6 +121,11 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
                 }
             }
 
+            if (args.Contains("--gemm"))
+            {
+                GemmCeiling(threads, quick);
+            }
+
             if (args.Contains("--variants") || !endToEnd)
             {
                 await VariantsAsync(config, model, tokenizerFolder, temp, data, threads, rounds, quick);
@@ -195,7 +201,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
     private static async Task VariantsAsync(Qwen2VlConfig config, Qwen2VlForConditionalGeneration model, string tokenizerFolder, string temp, BenchmarkData data, int threads, int rounds, bool quick)
     {
         BenchmarkContext.Report(string.Empty);
-        BenchmarkContext.Report("## ORT variants vs the default (encoder only; 8 texts, 4 images per batch; interleaved, median of per-round ratios)");
+        BenchmarkContext.Report("## ORT variants vs the default (encoder only; batches of 8 texts and 8 images; interleaved, median of per-round ratios)");
         BenchmarkContext.Report("variant | text items/s | vs default | image items/s | vs default");
         BenchmarkContext.Report("---|---|---|---|---");
         var fp32 = Vlm2VecOnnxExporter.DefaultGraphOptions(Vlm2VecExportDType.Float32);
@@ -209,14 +215,15 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
             ("vision MatMul/Softmax attention", fp32 with { VisionAttention = AttentionFormulation.MatMulSoftmax }, baseOptions),
             ("MatMul/Softmax attention in both towers", fp32 with { VisionAttention = AttentionFormulation.MatMulSoftmax, DecoderAttention = AttentionFormulation.MatMulSoftmax }, baseOptions),
             ("vision runs of 1 image (1024 patches)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, MaxPatchesPerVisionRun = 1024 }),
-            ("vision runs of 2 images (2048 patches)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, MaxPatchesPerVisionRun = 2048 }),
+            ("vision runs of 4 images (4096 patches)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, MaxPatchesPerVisionRun = 4096 }),
+            ("vision runs of 8 images (8192 patches)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, MaxPatchesPerVisionRun = 8192 }),
             ("no thread spinning", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, SessionConfigEntries = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" } }),
         };
         var defaultFolder = Path.Combine(temp, "variant-default");
         await Vlm2VecOnnxExporter.ExportAsync(config, model.state_dict(), defaultFolder, new Vlm2VecExportOptions { TokenizerFolder = tokenizerFolder, GraphOptions = fp32 });
         using var reference = OnnxVlm2VecEncoder.FromBundle(defaultFolder, baseOptions);
         var text = reference.Preprocessor.Collate(data.Texts.Take(8).Select(reference.Preprocessor.Prepare).ToList());
-        var images = reference.Preprocessor.Collate(data.Images.Take(4).Select(reference.Preprocessor.Prepare).ToList());
+        var images = reference.Preprocessor.Collate(data.Images.Take(8).Select(reference.Preprocessor.Prepare).ToList());
         foreach (var (name, graph, session) in variants)
         {
             var folder = defaultFolder;
@@ -244,6 +251,68 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
             {
                 Directory.Delete(folder, recursive: true);
             }
+        }
+    }
+
+    /// <summary>
+    /// The GEMM ceiling both engines share: the model's largest MatMul shapes, alone, on ORT (MLAS, prepacked constant
+    /// weights) and on libtorch (<c>torch.mm</c>), interleaved. More than 85 % of either engine's time is in these.
+    /// </summary>
+    private static void GemmCeiling(int threads, bool quick)
+    {
+        BenchmarkContext.Report(string.Empty);
+        BenchmarkContext.Report("## fp32 GEMM alone (the model's shapes; GFLOP/s, median of interleaved rounds)");
+        BenchmarkContext.Report("shape (M × K × N) | where | ORT MatMul | torch.mm | ORT / torch");
+        BenchmarkContext.Report("---|---|---|---|---");
+        var shapes = new (long M, long K, long N, string Where)[]
+        {
+            (1024, 256, 1024, "vision fc1, 1 image"),
+            (1024, 256, 768, "vision qkv, 1 image"),
+            (264, 512, 5632, "decoder gate+up, 1 image row"),
+            (264, 2816, 512, "decoder down, 1 image row"),
+            (25, 512, 5632, "decoder gate+up, 1 text row"),
+            (200, 512, 5632, "decoder gate+up, 8 text rows"),
+        };
+        foreach (var (m, k, n, where) in shapes)
+        {
+            var g = new OnnxGraphBuilder();
+            var a = g.AddInput("a", Onnx.TensorProto.Types.DataType.Float, [m, k]);
+            var random = new Random(3);
+            var weights = new float[k * n];
+            for (var i = 0; i < weights.Length; i++)
+            {
+                weights[i] = (float)(random.NextDouble() - 0.5);
+            }
+
+            var input = new float[m * k];
+            for (var i = 0; i < input.Length; i++)
+            {
+                input[i] = (float)(random.NextDouble() - 0.5);
+            }
+
+            g.AddOutput(g.MatMul(a, g.AddInitializer("b", weights, [k, n])), Onnx.TensorProto.Types.DataType.Float, [m, n], "c");
+            using var sessionOptions = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = threads };
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(g.ToBytes(), sessionOptions);
+            using var ortInput = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(input, [m, k]);
+            var output = new float[m * n];
+            using var ortOutput = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(output, [m, n]);
+            using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
+            using var torchA = torch.tensor(input, [m, k]);
+            using var torchB = torch.tensor(weights, [k, n]);
+            var flop = 2.0 * m * k * n;
+            var ortRates = new List<double>();
+            var torchRates = new List<double>();
+            for (var round = 0; round < 3; round++)
+            {
+                ortRates.Add(flop * BenchmarkContext.MeasureRate(() => session.Run(runOptions, ["a"], [ortInput], ["c"], [ortOutput]), quick ? 0.3 : 1, 5) / 1e9);
+                torchRates.Add(flop * BenchmarkContext.MeasureRate(() =>
+                {
+                    using var inference = torch.inference_mode();
+                    using var c = torch.mm(torchA, torchB);
+                }, quick ? 0.3 : 1, 5) / 1e9);
+            }
+
+            BenchmarkContext.Report(Invariant($"{m} × {k} × {n} | {where} | {Median(ortRates):F1} | {Median(torchRates):F1} | ×{Median(ortRates.Zip(torchRates, (o, t) => o / t)):F2}"));
         }
     }
 
