@@ -164,7 +164,7 @@ public sealed class EvalCommandTests : IDisposable
         var empty = await CliHarness.RunAsync(Run(_model.Path));
         Assert.Equal(ExitCodes.ModelError, empty.ExitCode);
         Assert.Contains("is not a model folder", empty.Error, StringComparison.Ordinal);
-        Assert.Contains("Engines present: torchsharp", empty.Error, StringComparison.Ordinal); // the engines the tool carries
+        Assert.Contains("Engines present: onnxruntime, torchsharp", empty.Error, StringComparison.Ordinal); // the engines the tool carries
 
         File.WriteAllText(Path.Combine(_model.Path, "config.json"), "{}");
         File.WriteAllBytes(Path.Combine(_model.Path, "model.safetensors"), [0]);

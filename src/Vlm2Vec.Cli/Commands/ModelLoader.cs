@@ -6,7 +6,7 @@ namespace Vlm2Vec.Cli.Commands;
 /// <summary>
 /// Opens a <c>--model</c> folder with the first engine (<see cref="IVlm2VecEncoderFactory"/>) whose <c>CanOpen</c>
 /// accepts it: the engines the tool carries (<see cref="ServeModelLoader.Engines"/>: TorchSharp for Hugging Face
-/// checkpoints; ONNX Runtime for bundles when it ships), or <see cref="CliEnvironment.EncoderFactories"/> (tests, hosts).
+/// checkpoints; ONNX Runtime for bundles), or <see cref="CliEnvironment.EncoderFactories"/> (tests, hosts).
 /// When none can open a folder, the error says what the folder looks like and which engine it needs.
 /// </summary>
 internal static class ModelLoader
@@ -26,7 +26,12 @@ internal static class ModelLoader
 
     /// <summary>Opens the encoder of <paramref name="folder"/>; the caller disposes it.</summary>
     /// <exception cref="ModelFormatException">The folder is missing, or no engine present can open it.</exception>
-    public static IVlm2VecEncoder Open(string folder, CliEnvironment environment, ILoggerFactory? loggerFactory)
+    public static IVlm2VecEncoder Open(string folder, CliEnvironment environment, ILoggerFactory? loggerFactory, string? device = null) =>
+        Open(folder, environment.EncoderFactories ?? ServeModelLoader.Engines, loggerFactory, device);
+
+    /// <summary>Opens the encoder of <paramref name="folder"/> with the first of <paramref name="factories"/> that can; the caller disposes it.</summary>
+    /// <exception cref="ModelFormatException">The folder is missing, or none of the engines can open it.</exception>
+    public static IVlm2VecEncoder Open(string folder, IReadOnlyList<IVlm2VecEncoderFactory> factories, ILoggerFactory? loggerFactory, string? device = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         if (!Directory.Exists(folder))
@@ -34,7 +39,6 @@ internal static class ModelLoader
             throw new ModelFormatException($"Model folder '{folder}' does not exist. Give a vlm2vec model bundle or a Hugging Face checkpoint folder (vlm2vec pull prints one).");
         }
 
-        var factories = environment.EncoderFactories ?? ServeModelLoader.Engines;
         foreach (var factory in factories)
         {
             if (factory.CanOpen(folder))
@@ -44,7 +48,7 @@ internal static class ModelLoader
                     TorchSharpRuntime.EnsureLoaded();
                 }
 
-                return factory.Create(new Vlm2VecEncoderOptions { ModelPath = folder, LoggerFactory = loggerFactory });
+                return factory.Create(new Vlm2VecEncoderOptions { ModelPath = folder, LoggerFactory = loggerFactory, Device = device });
             }
         }
 
@@ -53,7 +57,7 @@ internal static class ModelLoader
         {
             ModelFolderKind.OnnxBundle => new ModelFormatException(
                 $"'{folder}' is a vlm2vec model bundle, but no engine of this build can open it (engines present: {engines}). " +
-                "It needs the ONNX Runtime engine (Vlm2Vec.OnnxRuntime), which this build of vlm2vec does not include yet; evaluate the Hugging Face checkpoint folder instead."),
+                "It needs the ONNX Runtime engine (onnxruntime)."),
             ModelFolderKind.HuggingFaceCheckpoint => new ModelFormatException(
                 $"'{folder}' is a Hugging Face checkpoint, but no engine of this build can open it (engines present: {engines}). " +
                 "It needs the TorchSharp engine (torchsharp)."),
