@@ -16,6 +16,8 @@ internal sealed class FashionMnistExperiment : IBenchmark
     /// <summary>MMEB's classification instruction (ImageNet-1K) as the query string VLM2Vec trains on.</summary>
     public const string QueryPrompt = "<|image_1|>\nRepresent the given image for classification\n";
 
+    private static readonly JsonSerializerOptions RelaxedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static readonly string[] Labels = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
     public string Name => "fashion-mnist";
@@ -56,13 +58,15 @@ internal sealed class FashionMnistExperiment : IBenchmark
                 File.WriteAllBytes(path, Png(pixels, i, rows, columns));
             }
 
-            jsonl.WriteLine(JsonSerializer.Serialize(new Dictionary<string, string>
-            {
-                ["qry"] = QueryPrompt,
-                ["qry_image_path"] = name,
-                ["pos_text"] = Labels[labels[i]],
-                ["dataset"] = "fashion-mnist",
-            }));
+            jsonl.WriteLine(JsonSerializer.Serialize(
+                new Dictionary<string, string>
+                {
+                    ["qry"] = QueryPrompt,
+                    ["qry_image_path"] = name,
+                    ["pos_text"] = Labels[labels[i]],
+                    ["dataset"] = "fashion-mnist",
+                },
+                RelaxedJson));
         }
 
         BenchmarkContext.Report($"wrote {n} training rows to {Path.Combine(output, "train.jsonl")} ({imageFolder})");

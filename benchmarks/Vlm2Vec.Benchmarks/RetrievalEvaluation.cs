@@ -13,10 +13,11 @@ internal static class RetrievalEvaluation
 {
     public sealed record Result(double PrecisionAt1, int Correct, int Total, double[] PerClass, TimeSpan Elapsed);
 
-    public static async Task<Result> RunAsync(string modelFolder, string? adapterFolder, IReadOnlyList<MultimodalInput> queries, IReadOnlyList<int> labels, IReadOnlyList<string> labelTexts)
+    public static async Task<Result> RunAsync(
+        string modelFolder, string? adapterFolder, IReadOnlyList<MultimodalInput> queries, IReadOnlyList<int> labels, IReadOnlyList<string> labelTexts, PreprocessorOptions? preprocessing = null)
     {
         var clock = Stopwatch.StartNew();
-        using var encoder = TorchSharpVlm2VecEncoder.FromPretrained(modelFolder, new Qwen2VlLoadOptions { AdapterPath = adapterFolder });
+        using var encoder = TorchSharpVlm2VecEncoder.FromPretrained(modelFolder, new Qwen2VlLoadOptions { AdapterPath = adapterFolder }, preprocessing);
         var embedder = new Vlm2VecEmbedder(encoder, new EmbedderOptions { MaxBatchSize = 128, MaxBatchTokens = 1 << 20, MaxBatchPatches = 1 << 20 });
         var targets = await embedder.EmbedAsync([.. labelTexts.Select(t => new MultimodalInput { Prompt = t, Role = EmbeddingRole.Target })]);
         var correct = 0;

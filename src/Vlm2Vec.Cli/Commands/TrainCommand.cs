@@ -88,15 +88,7 @@ internal sealed class TrainCommand : VerbCommand
 
     protected override async Task<int> ExecuteAsync(CliContext context, ParseResult parseResult, CancellationToken cancellationToken)
     {
-        if (parseResult.GetValue(_config) is { } configPath)
-        {
-            parseResult = TrainConfigFile.Merge(parseResult, configPath, AllOptions());
-            if (parseResult.Errors.Count > 0)
-            {
-                throw new CliUsageException($"{configPath}: {parseResult.Errors[0].Message}");
-            }
-        }
-
+        parseResult = WithConfigFile(parseResult);
         var logger = context.CreateLogger("Vlm2Vec.Training");
         var options = BuildOptions(parseResult);
         var examples = ReadData(parseResult, options.BadRows, logger);
@@ -128,6 +120,18 @@ internal sealed class TrainCommand : VerbCommand
         _maxSteps, _epochs, _timeLimit, _lr, _warmupSteps, _warmupRatio, _weightDecay, _maxGradNorm, _seed, _promptStyle, _maxTokens, _minPixels, _maxPixels,
         _output, _resume, _saveEvery, _keep, _merge, _threads,
     ];
+
+    /// <summary>The command line with the options of <c>--config</c> merged in (the command line wins).</summary>
+    internal ParseResult WithConfigFile(ParseResult parseResult)
+    {
+        if (parseResult.GetValue(_config) is not { } configPath)
+        {
+            return parseResult;
+        }
+
+        var merged = TrainConfigFile.Merge(parseResult, configPath, AllOptions());
+        return merged.Errors.Count > 0 ? throw new CliUsageException($"--config '{configPath}': {merged.Errors[0].Message}") : merged;
+    }
 
     /// <summary>The library options for a parsed command line (config already merged).</summary>
     internal ContrastiveTrainingOptions BuildOptions(ParseResult p)

@@ -14,7 +14,8 @@ namespace Vlm2Vec.TorchSharp.Training;
 /// snapshotted; the loss is computed on the detached, concatenated representations and back-propagated to them only;
 /// then each chunk is re-run with graph after restoring its RNG state (identical dropout masks) and
 /// <c>Σ rep ⊙ ∂L/∂rep</c> is back-propagated, which accumulates exactly <c>∂L/∂θ</c>. Only one chunk's graph is alive
-/// at a time: memory beyond one chunk grows with the batch by the representations and their gradients only.</item>
+/// at a time: memory beyond one chunk grows with the batch by the representations and their gradients only (and by
+/// the batch's prepared inputs unless they are deferred, see <see cref="BatchInput"/>).</item>
 /// </list>
 /// </summary>
 internal sealed class ContrastiveStepRunner
@@ -37,6 +38,12 @@ internal sealed class ContrastiveStepRunner
     /// <summary>Restore each chunk's RNG state before its re-forward (always on in training; off only to show in tests that it matters).</summary>
     public bool RestoreRngState { get; init; } = true;
 
+    /// <summary>Accumulated wall time of the forward passes without graph (GradCache's first pass), for benchmarks.</summary>
+    public TimeSpan CachingTime { get; private set; }
+
+    /// <summary>Accumulated wall time of the passes with graph and their backward (both paths), for benchmarks.</summary>
+    public TimeSpan GraphTime { get; private set; }
+
     /// <summary>Runs the step; null chunk sizes on both sides take the plain path. Returns the loss.</summary>
     public double Run(ContrastiveBatch batch, int? queryChunkSize, int? targetChunkSize)
     {
@@ -53,12 +60,15 @@ internal sealed class ContrastiveStepRunner
 
     private double RunPlain(ContrastiveBatch batch)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var queries = ChunkEncoder.Encode(_model, _collator, batch.Queries);
-        var targets = ChunkEncoder.Encode(_model, _collator, batch.Targets);
+        var queries = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Queries, 0, batch.Queries.Count));
+        var targets = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Targets, 0, batch.Targets.Count));
         var loss = ContrastiveLoss.Compute(queries, targets, batch.Positives, Temperature, Symmetric);
         loss.backward();
-        return loss.item<float>();
+        var value = loss.item<float>();
+        GraphTime += clock.Elapsed;
+        return value;
     }
 
     private double RunGradCache(ContrastiveBatch batch, int queryChunkSize, int targetChunkSize)
@@ -76,22 +86,29 @@ internal sealed class ContrastiveStepRunner
             chunks.Add((false, start, Math.Min(targetChunkSize, batch.Targets.Count - start)));
         }
 
+        // Deferred inputs of the next chunk are prepared on another thread while the current chunk runs (pass 1 then
+        // pass 2 are one sequence of 2 × chunks).
+        using var rows = new ChunkInputPipeline(batch, chunks);
         using var stepScope = NewDisposeScope();
         var rngStates = new Tensor?[chunks.Count];
         var queryReps = new List<Tensor>();
         var targetReps = new List<Tensor>();
 
         // 1–2. Forward every chunk without graph, remembering the RNG state it started from.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using (no_grad())
         {
             for (var i = 0; i < chunks.Count; i++)
             {
                 rngStates[i] = RestoreRngState ? get_rng_state() : null;
                 using var chunkScope = NewDisposeScope();
-                var reps = ChunkEncoder.Encode(_model, _collator, Rows(batch, chunks[i])).detach().MoveToOuterDisposeScope();
+                var reps = ChunkEncoder.Encode(_model, _collator, rows.Next()).detach().MoveToOuterDisposeScope();
                 (chunks[i].IsQuery ? queryReps : targetReps).Add(reps);
             }
         }
+
+        CachingTime += clock.Elapsed;
+        clock.Restart();
 
         // 3. The gradient cache: dL/dQ and dL/dT on detached representations.
         var allQueries = cat(queryReps, 0).detach().requires_grad_(true);
@@ -117,23 +134,63 @@ internal sealed class ContrastiveStepRunner
             }
 
             var (isQuery, start, count) = chunks[i];
-            var reps = ChunkEncoder.Encode(_model, _collator, Rows(batch, chunks[i]));
+            var reps = ChunkEncoder.Encode(_model, _collator, rows.Next());
             var cached = (isQuery ? queryGradient : targetGradient).narrow(0, start, count);
             reps.mul(cached).sum().backward();
         }
 
+        GraphTime += clock.Elapsed;
         return lossValue;
     }
 
-    private static IReadOnlyList<PreparedInput> Rows(ContrastiveBatch batch, (bool IsQuery, int Start, int Count) chunk)
+    /// <summary>The inputs of each chunk in pass order (every chunk twice), the next one prepared while the current runs.</summary>
+    private sealed class ChunkInputPipeline : IDisposable
     {
-        var source = chunk.IsQuery ? batch.Queries : batch.Targets;
-        var rows = new PreparedInput[chunk.Count];
-        for (var j = 0; j < rows.Length; j++)
+        private readonly ContrastiveBatch _batch;
+        private readonly List<(bool IsQuery, int Start, int Count)> _chunks;
+        private int _next;
+        private Task<IReadOnlyList<PreparedInput>>? _pending;
+
+        public ChunkInputPipeline(ContrastiveBatch batch, List<(bool IsQuery, int Start, int Count)> chunks)
         {
-            rows[j] = source[chunk.Start + j];
+            _batch = batch;
+            _chunks = chunks;
+            _pending = Start(0);
         }
 
-        return rows;
+        public IReadOnlyList<PreparedInput> Next()
+        {
+            var current = _pending!.GetAwaiter().GetResult();
+            _next++;
+            _pending = _next < 2 * _chunks.Count ? Start(_next) : null;
+            return current;
+        }
+
+        public void Dispose()
+        {
+            // An abandoned step (an exception) must not leave a preparation running into the next one.
+            try
+            {
+                _pending?.Wait();
+            }
+            catch (AggregateException)
+            {
+            }
+        }
+
+        private Task<IReadOnlyList<PreparedInput>> Start(int position)
+        {
+            var (isQuery, start, count) = _chunks[position % _chunks.Count];
+            var inputs = isQuery ? _batch.Queries : _batch.Targets;
+            var deferred = false;
+            for (var j = 0; j < count; j++)
+            {
+                deferred |= inputs[start + j].IsDeferred;
+            }
+
+            return deferred
+                ? Task.Run(() => BatchInput.Materialise(inputs, start, count))
+                : Task.FromResult(BatchInput.Materialise(inputs, start, count));
+        }
     }
 }

@@ -158,7 +158,8 @@ public sealed class ContrastiveTrainer : IDisposable
         var dataFingerprint = TrainingRunDescription.DataFingerprint(data);
 
         using var optimizer = CreateOptimizer();
-        var assembler = new TrainingBatchAssembler(Preprocessor, data, o.HardNegatives, o.Seed, o.BadRows, _logger);
+        var gradCache = o.QueryChunkSize is not null || o.TargetChunkSize is not null;
+        var assembler = new TrainingBatchAssembler(Preprocessor, data, o.HardNegatives, o.Seed, o.BadRows, _logger, deferImages: gradCache && !o.KeepBatchImages);
         var runner = new ContrastiveStepRunner(Model, Preprocessor.Collator, o.Temperature, o.SymmetricLoss);
         var state = new TrainerState { TotalSteps = totalSteps, OptionsFingerprint = optionsFingerprint, DataFingerprint = dataFingerprint };
         var logPath = Path.Combine(output, LogFileName);

@@ -96,6 +96,14 @@ public sealed record ContrastiveTrainingOptions
     /// <summary>GradCache target chunk (VLM2Vec V2: 8).</summary>
     public int? TargetChunkSize { get; init; } = 8;
 
+    /// <summary>
+    /// With GradCache, keep the whole batch's processed images in memory between its passes. Off (default), images are
+    /// processed again for each chunk that needs them, so memory beyond one chunk grows with the batch only by the
+    /// representations (and the texts' token ids); on saves that preprocessing time at the cost of memory that grows
+    /// with the batch (a 1 280-token image is about 24 MB of patches). The plain path always keeps them.
+    /// </summary>
+    public bool KeepBatchImages { get; init; }
+
     /// <summary>Shuffle the rows every epoch (seeded).</summary>
     public bool Shuffle { get; init; } = true;
 

@@ -6,7 +6,8 @@ namespace Vlm2Vec.TorchSharp.Training;
 
 /// <summary>
 /// Prepares the examples of a batch with the serving preprocessing (<see cref="Vlm2VecPreprocessor.Prepare"/>), in
-/// parallel, and applies the bad-row policy in example order: an unusable row (undecodable or missing image, nothing to
+/// parallel (images either kept, or only validated and deferred to the step, see <see cref="BatchInput"/>), and applies
+/// the bad-row policy in example order: an unusable row (undecodable or missing image, nothing to
 /// embed, over the token limit with truncation refused) is either left out, remembered (never retried) and logged once,
 /// or stops the run. Text-only inputs are cached by their prompt (labels and captions repeat across the data).
 /// </summary>
@@ -22,10 +23,20 @@ internal sealed class TrainingBatchAssembler
     private readonly BadRowPolicy _policy;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, PreparedInput> _textCache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<int, byte> _validated = new();
+    private readonly bool _deferImages;
 
+    /// <param name="preprocessor">The serving preprocessing.</param>
+    /// <param name="examples">All rows.</param>
+    /// <param name="hardNegatives">K.</param>
+    /// <param name="seed">The run's seed (hard-negative choice).</param>
+    /// <param name="policy">Bad-row policy.</param>
+    /// <param name="logger">Receives skipped rows.</param>
+    /// <param name="deferImages">Hand out image inputs as <see cref="BatchInput.Deferred"/> (GradCache): validated the first time a row is met, prepared again per chunk.</param>
     public TrainingBatchAssembler(
-        Vlm2VecPreprocessor preprocessor, IReadOnlyList<ContrastiveExample> examples, int hardNegatives, long seed, BadRowPolicy policy, ILogger logger)
+        Vlm2VecPreprocessor preprocessor, IReadOnlyList<ContrastiveExample> examples, int hardNegatives, long seed, BadRowPolicy policy, ILogger logger, bool deferImages = false)
     {
+        _deferImages = deferImages;
         _preprocessor = preprocessor;
         _examples = examples;
         _hardNegatives = hardNegatives;
@@ -136,22 +147,46 @@ internal sealed class TrainingBatchAssembler
         }
 
         var example = _examples[index];
-        var query = PrepareInput(example.Query);
-        var positive = PrepareInput(example.Positive);
-        IReadOnlyList<PreparedInput> negatives = [];
+        var source = SourceOf(index);
+
+        // Deferred images are prepared once to validate the row (the first time it is met), then again per chunk.
+        var validate = _deferImages && !_validated.ContainsKey(index);
+        var query = Input(example.Query, source, validate);
+        var positive = Input(example.Positive, source, validate);
+        IReadOnlyList<BatchInput> negatives = [];
         if (_hardNegatives > 0 && example.Negatives.Count > 0)
         {
             var chosen = ChooseNegatives(example.Negatives.Count, index, epoch);
-            var prepared = new PreparedInput[chosen.Length];
+            var inputs = new BatchInput[chosen.Length];
             for (var k = 0; k < chosen.Length; k++)
             {
-                prepared[k] = PrepareInput(example.Negatives[chosen[k]]);
+                inputs[k] = Input(example.Negatives[chosen[k]], source, validate);
             }
 
-            negatives = prepared;
+            negatives = inputs;
+        }
+
+        if (validate)
+        {
+            _validated.TryAdd(index, 0);
         }
 
         return new PreparedExample(index, query, positive, negatives);
+    }
+
+    private BatchInput Input(MultimodalInput input, string source, bool validate)
+    {
+        if (input.Images.Count == 0 || !_deferImages)
+        {
+            return BatchInput.Of(PrepareInput(input));
+        }
+
+        if (validate)
+        {
+            _ = _preprocessor.Prepare(input);
+        }
+
+        return BatchInput.Deferred(input, _preprocessor, source);
     }
 
     private int[] ChooseNegatives(int available, int index, int epoch)

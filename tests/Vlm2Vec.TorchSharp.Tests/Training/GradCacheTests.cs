@@ -144,11 +144,11 @@ public sealed class GradCacheTests : TorchTestBase
         Assert.True(nonZero > expected.Count / 2, $"only {nonZero} of {expected.Count} gradients are non-zero");
     }
 
-    private static IEnumerable<IReadOnlyList<Vlm2Vec.Preprocessing.PreparedInput>> Chunks(IReadOnlyList<Vlm2Vec.Preprocessing.PreparedInput> rows, int size)
+    private static IEnumerable<IReadOnlyList<Vlm2Vec.Preprocessing.PreparedInput>> Chunks(IReadOnlyList<BatchInput> rows, int size)
     {
         for (var start = 0; start < rows.Count; start += size)
         {
-            yield return rows.Skip(start).Take(size).ToList();
+            yield return BatchInput.Materialise(rows, start, Math.Min(size, rows.Count - start));
         }
     }
 }

@@ -25,7 +25,7 @@ internal static class TinyTrainingData
             var query = i % 3 == 0 ? ImageRow(random, 2 + (i % 4), seed + i) : TextRow(random, 3 + (i % 5));
             var positive = TextRow(random, 2 + (i % 3));
             var negs = Enumerable.Range(0, negatives).Select(_ => TextRow(random, 2 + random.Next(3))).ToArray();
-            examples.Add(new PreparedExample(i, query, positive, negs));
+            examples.Add(PreparedExample.Of(i, query, positive, negs));
         }
 
         return ContrastiveBatch.From(examples);

@@ -119,6 +119,22 @@ public sealed class TrainerParameterTests : TorchTestBase, IClassFixture<BaseMod
     }
 
     [Fact]
+    public void Images_prepared_again_per_chunk_train_exactly_like_images_kept_for_the_whole_batch()
+    {
+        using var temp = new TempFolder("train-deferred");
+        var data = TrainingFixture.ImagePairs(4, 2);
+        string Run(string name, bool keep)
+        {
+            var options = TrainingFixture.Options(temp.Combine(name), baseModel: _base.Folder) with { MaxSteps = 3, BatchSize = 6, KeepBatchImages = keep };
+            using var trainer = ContrastiveTrainer.Create(options);
+            trainer.Train(data);
+            return File.ReadAllText(temp.Combine(name, "training_log.jsonl"));
+        }
+
+        Assert.Equal(Run("kept", keep: true), Run("deferred", keep: false));
+    }
+
+    [Fact]
     public void Inconsistent_options_are_refused_before_anything_is_loaded()
     {
         var error = Assert.Throws<ArgumentException>(() => ContrastiveTrainer.Create(new ContrastiveTrainingOptions { OutputFolder = "x" }));
