@@ -48,8 +48,8 @@ internal sealed class BatchInput
         }
     }
 
-    /// <summary>Prepares every input of a chunk (deferred ones in parallel).</summary>
-    public static IReadOnlyList<PreparedInput> Materialise(IReadOnlyList<BatchInput> inputs, int start, int count)
+    /// <summary>Prepares every input of a chunk (deferred ones on up to <paramref name="parallelism"/> threads).</summary>
+    public static IReadOnlyList<PreparedInput> Materialise(IReadOnlyList<BatchInput> inputs, int start, int count, int parallelism = 1)
     {
         var rows = new PreparedInput[count];
         var deferred = false;
@@ -68,7 +68,17 @@ internal sealed class BatchInput
             return rows;
         }
 
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, j => rows[j] = inputs[start + j].Get());
+        if (parallelism <= 1)
+        {
+            for (var j = 0; j < count; j++)
+            {
+                rows[j] = inputs[start + j].Get();
+            }
+
+            return rows;
+        }
+
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, j => rows[j] = inputs[start + j].Get());
         return rows;
     }
 }

@@ -38,6 +38,12 @@ internal sealed class ContrastiveStepRunner
     /// <summary>Restore each chunk's RNG state before its re-forward (always on in training; off only to show in tests that it matters).</summary>
     public bool RestoreRngState { get; init; } = true;
 
+    /// <summary>
+    /// Prepare deferred inputs of the next chunk on worker threads while the current chunk runs (see
+    /// <see cref="ContrastiveTrainingOptions.OverlapPreprocessing"/>); false prepares them on the calling thread.
+    /// </summary>
+    public bool OverlapPreparation { get; init; }
+
     /// <summary>Accumulated wall time of the forward passes without graph (GradCache's first pass), for benchmarks.</summary>
     public TimeSpan CachingTime { get; private set; }
 
@@ -62,8 +68,9 @@ internal sealed class ContrastiveStepRunner
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var queries = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Queries, 0, batch.Queries.Count));
-        var targets = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Targets, 0, batch.Targets.Count));
+        var parallelism = OverlapPreparation ? Environment.ProcessorCount : 1;
+        var queries = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Queries, 0, batch.Queries.Count, parallelism));
+        var targets = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Targets, 0, batch.Targets.Count, parallelism));
         var loss = ContrastiveLoss.Compute(queries, targets, batch.Positives, Temperature, Symmetric);
         loss.backward();
         var value = loss.item<float>();
@@ -88,7 +95,7 @@ internal sealed class ContrastiveStepRunner
 
         // Deferred inputs of the next chunk are prepared on another thread while the current chunk runs (pass 1 then
         // pass 2 are one sequence of 2 × chunks).
-        using var rows = new ChunkInputPipeline(batch, chunks);
+        using var rows = new ChunkInputPipeline(batch, chunks, OverlapPreparation);
         using var stepScope = NewDisposeScope();
         var rngStates = new Tensor?[chunks.Count];
         var queryReps = new List<Tensor>();
@@ -148,13 +155,15 @@ internal sealed class ContrastiveStepRunner
     {
         private readonly ContrastiveBatch _batch;
         private readonly List<(bool IsQuery, int Start, int Count)> _chunks;
+        private readonly bool _overlap;
         private int _next;
         private Task<IReadOnlyList<PreparedInput>>? _pending;
 
-        public ChunkInputPipeline(ContrastiveBatch batch, List<(bool IsQuery, int Start, int Count)> chunks)
+        public ChunkInputPipeline(ContrastiveBatch batch, List<(bool IsQuery, int Start, int Count)> chunks, bool overlap)
         {
             _batch = batch;
             _chunks = chunks;
+            _overlap = overlap;
             _pending = Start(0);
         }
 
@@ -188,8 +197,8 @@ internal sealed class ContrastiveStepRunner
                 deferred |= inputs[start + j].IsDeferred;
             }
 
-            return deferred
-                ? Task.Run(() => BatchInput.Materialise(inputs, start, count))
+            return deferred && _overlap
+                ? Task.Run(() => BatchInput.Materialise(inputs, start, count, Environment.ProcessorCount))
                 : Task.FromResult(BatchInput.Materialise(inputs, start, count));
         }
     }

@@ -159,8 +159,9 @@ public sealed class ContrastiveTrainer : IDisposable
 
         using var optimizer = CreateOptimizer();
         var gradCache = o.QueryChunkSize is not null || o.TargetChunkSize is not null;
-        var assembler = new TrainingBatchAssembler(Preprocessor, data, o.HardNegatives, o.Seed, o.BadRows, _logger, deferImages: gradCache && !o.KeepBatchImages);
-        var runner = new ContrastiveStepRunner(Model, Preprocessor.Collator, o.Temperature, o.SymmetricLoss);
+        var assembler = new TrainingBatchAssembler(
+            Preprocessor, data, o.HardNegatives, o.Seed, o.BadRows, _logger, deferImages: gradCache && !o.KeepBatchImages, parallelism: o.OverlapPreprocessing ? Environment.ProcessorCount : 1);
+        var runner = new ContrastiveStepRunner(Model, Preprocessor.Collator, o.Temperature, o.SymmetricLoss) { OverlapPreparation = o.OverlapPreprocessing };
         var state = new TrainerState { TotalSteps = totalSteps, OptionsFingerprint = optionsFingerprint, DataFingerprint = dataFingerprint };
         var logPath = Path.Combine(output, LogFileName);
 
@@ -241,9 +242,16 @@ public sealed class ContrastiveTrainer : IDisposable
                     ? prefetch.GetAwaiter().GetResult()
                     : assembler.Prepare(sampler.Batch(cursor.Epoch, cursor.BatchInEpoch), cursor.Epoch);
                 var next = Advance(cursor, sampler.BatchesPerEpoch);
-                prefetchCursor = next;
-                var nextIndices = sampler.Batch(next.Epoch, next.Batch);
-                prefetch = Task.Run(() => assembler.Prepare(nextIndices, next.Epoch));
+                if (o.OverlapPreprocessing && state.Step + 1 < totalSteps)
+                {
+                    prefetchCursor = next;
+                    var nextIndices = sampler.Batch(next.Epoch, next.Batch);
+                    prefetch = Task.Run(() => assembler.Prepare(nextIndices, next.Epoch));
+                }
+                else
+                {
+                    prefetch = null;
+                }
 
                 var accepted = assembler.Accept(prepared);
                 state.Epoch = next.Epoch;

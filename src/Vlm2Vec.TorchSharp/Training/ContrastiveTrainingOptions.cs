@@ -104,6 +104,16 @@ public sealed record ContrastiveTrainingOptions
     /// </summary>
     public bool KeepBatchImages { get; init; }
 
+    /// <summary>
+    /// Prepare inputs (image decoding, processing, tokenisation) on worker threads while the model runs: the next batch
+    /// during the current step, and under GradCache the next chunk during the current one (default true). False does all
+    /// preparation on the training thread, between model calls. TorchSharp 0.107 leaves the <c>Scalar</c>s it creates
+    /// implicitly (<c>t.mul(2)</c>) to the finalizer, which can free one while libtorch still reads it when a garbage
+    /// collection triggered by another thread falls inside that call (dotnet/TorchSharp#1434, #1496); turn this off if
+    /// a run dies with "Unknown scalar type" or a native crash (the run resumes from its last checkpoint either way).
+    /// </summary>
+    public bool OverlapPreprocessing { get; init; } = true;
+
     /// <summary>Shuffle the rows every epoch (seeded).</summary>
     public bool Shuffle { get; init; } = true;
 

@@ -25,6 +25,7 @@ internal sealed class TrainingBatchAssembler
     private readonly ConcurrentDictionary<string, PreparedInput> _textCache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, byte> _validated = new();
     private readonly bool _deferImages;
+    private readonly int _parallelism;
 
     /// <param name="preprocessor">The serving preprocessing.</param>
     /// <param name="examples">All rows.</param>
@@ -33,10 +34,12 @@ internal sealed class TrainingBatchAssembler
     /// <param name="policy">Bad-row policy.</param>
     /// <param name="logger">Receives skipped rows.</param>
     /// <param name="deferImages">Hand out image inputs as <see cref="BatchInput.Deferred"/> (GradCache): validated the first time a row is met, prepared again per chunk.</param>
+    /// <param name="parallelism">Threads that prepare a batch (1: the calling thread only).</param>
     public TrainingBatchAssembler(
-        Vlm2VecPreprocessor preprocessor, IReadOnlyList<ContrastiveExample> examples, int hardNegatives, long seed, BadRowPolicy policy, ILogger logger, bool deferImages = false)
+        Vlm2VecPreprocessor preprocessor, IReadOnlyList<ContrastiveExample> examples, int hardNegatives, long seed, BadRowPolicy policy, ILogger logger, bool deferImages = false, int parallelism = 1)
     {
         _deferImages = deferImages;
+        _parallelism = Math.Max(1, parallelism);
         _preprocessor = preprocessor;
         _examples = examples;
         _hardNegatives = hardNegatives;
@@ -90,7 +93,7 @@ internal sealed class TrainingBatchAssembler
     public PreparationResult[] Prepare(int[] indices, int epoch)
     {
         var results = new PreparationResult[indices.Length];
-        Parallel.For(0, indices.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, j =>
+        Parallel.For(0, indices.Length, new ParallelOptions { MaxDegreeOfParallelism = _parallelism }, j =>
         {
             var index = indices[j];
             try

@@ -115,6 +115,8 @@ internal static class TrainingRunDescription
         trajectory["merge_adapter"] = o.MergeAdapter;
         trajectory["time_limit_seconds"] = o.TimeLimit?.TotalSeconds;
         trajectory["threads"] = o.Threads;
+        trajectory["overlap_preprocessing"] = o.OverlapPreprocessing;
+        trajectory["keep_batch_images"] = o.KeepBatchImages;
         return trajectory.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 

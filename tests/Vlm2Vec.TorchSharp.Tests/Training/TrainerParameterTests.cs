@@ -119,19 +119,27 @@ public sealed class TrainerParameterTests : TorchTestBase, IClassFixture<BaseMod
     }
 
     [Fact]
-    public void Images_prepared_again_per_chunk_train_exactly_like_images_kept_for_the_whole_batch()
+    public void Images_prepared_again_per_chunk_or_on_the_training_thread_train_exactly_like_images_kept_for_the_whole_batch()
     {
         using var temp = new TempFolder("train-deferred");
         var data = TrainingFixture.ImagePairs(4, 2);
-        string Run(string name, bool keep)
+        string Run(string name, bool keep, bool overlap = true)
         {
-            var options = TrainingFixture.Options(temp.Combine(name), baseModel: _base.Folder) with { MaxSteps = 3, BatchSize = 6, KeepBatchImages = keep };
+            var options = TrainingFixture.Options(temp.Combine(name), baseModel: _base.Folder) with
+            {
+                MaxSteps = 3,
+                BatchSize = 6,
+                KeepBatchImages = keep,
+                OverlapPreprocessing = overlap,
+            };
             using var trainer = ContrastiveTrainer.Create(options);
             trainer.Train(data);
             return File.ReadAllText(temp.Combine(name, "training_log.jsonl"));
         }
 
-        Assert.Equal(Run("kept", keep: true), Run("deferred", keep: false));
+        var kept = Run("kept", keep: true);
+        Assert.Equal(kept, Run("deferred", keep: false));
+        Assert.Equal(kept, Run("serial", keep: false, overlap: false));
     }
 
     [Fact]
