@@ -50,7 +50,7 @@ stamp "prepare Caltech-101 (7 train / 3 test per class)"
 VLM2VEC_SHARED_DATA=$shared "${bench[@]}" caltech-lora prepare --out "$work/caltech-data"
 
 stamp "Caltech-101 P@1 of the Fashion-MNIST model (before adaptation)"
-"${bench[@]}" caltech-lora eval --model "$work/fashion/model" --data "$work/caltech-data" --max-pixels 12544
+"${bench[@]}" caltech-lora eval --model "$work/fashion/model" --data "$work/caltech-data" --max-pixels 3136
 
 stamp "DoRA adaptation to Caltech-101"
 start=$(date +%s)
@@ -59,5 +59,5 @@ start=$(date +%s)
 echo "caltech adaptation wall time: $(( $(date +%s) - start )) s"
 
 stamp "Caltech-101 P@1 with the adapter"
-"${bench[@]}" caltech-lora eval --model "$work/fashion/model" --adapter "$work/caltech/adapter" --data "$work/caltech-data" --max-pixels 12544
+"${bench[@]}" caltech-lora eval --model "$work/fashion/model" --adapter "$work/caltech/adapter" --data "$work/caltech-data" --max-pixels 3136
 stamp "done"

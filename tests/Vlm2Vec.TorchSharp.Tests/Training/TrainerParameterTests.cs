@@ -143,6 +143,32 @@ public sealed class TrainerParameterTests : TorchTestBase, IClassFixture<BaseMod
     }
 
     [Fact]
+    public void Bfloat16_runs_keep_float32_adapters_on_a_bfloat16_base_and_learn()
+    {
+        using var temp = new TempFolder("train-bf16");
+        var options = TrainingFixture.Options(temp.Combine("run"), baseModel: _base.Folder) with
+        {
+            DType = ScalarType.BFloat16,
+            MaxSteps = 6,
+            WarmupSteps = 0,
+            LearningRate = 5e-3,
+            BatchSize = 4,
+            Shuffle = false,
+        };
+        using var trainer = ContrastiveTrainer.Create(options);
+        Assert.Equal(ScalarType.BFloat16, trainer.Model.DType);
+        Assert.All(trainer.Model.named_parameters().Where(p => p.parameter.requires_grad), p => Assert.Equal(ScalarType.Float32, p.parameter.dtype));
+
+        var result = trainer.Train(TrainingFixture.TextPairs(4));
+
+        Assert.True(result.Completed);
+        var losses = File.ReadAllLines(temp.Combine("run", "training_log.jsonl"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("loss").GetDouble()).ToList();
+        Assert.All(losses, l => Assert.True(double.IsFinite(l)));
+        Assert.True(losses[^1] < losses[0], $"the loss did not fall on one repeated batch: {string.Join(", ", losses)}");
+    }
+
+    [Fact]
     public void Inconsistent_options_are_refused_before_anything_is_loaded()
     {
         var error = Assert.Throws<ArgumentException>(() => ContrastiveTrainer.Create(new ContrastiveTrainingOptions { OutputFolder = "x" }));
