@@ -61,7 +61,7 @@ internal sealed class TrainCommand : VerbCommand
     private readonly Option<int?> _saveEvery = Opt<int?>("--save-every", "n", "Checkpoint every n steps (default 500; always at the end and on Ctrl+C).");
     private readonly Option<int?> _keep = Opt<int?>("--keep-checkpoints", "n", "Step checkpoints kept (default 2).");
     private readonly Option<bool> _merge = Opt<bool>("--merge", null, "LoRA modes: also write the adapter merged into the base as model/.");
-    private readonly Option<int?> _threads = Opt<int?>("--threads", "n", "libtorch threads (default: one per core; fewer can be faster on a busy machine).");
+    private readonly Option<int?> _threads = Opt<int?>("--threads", "n", "libtorch threads (default: one per core, less one left to image preparation; fewer can be faster on a busy machine).");
     private readonly Option<bool> _noOverlap = Opt<bool>("--no-overlap", null, "Prepare images on the training thread instead of beside it (slower; avoids a TorchSharp finalizer race, see docs/training.md).");
     private readonly Option<bool> _keepBatchImages = Opt<bool>("--keep-batch-images", null, "With GradCache, keep the batch's processed images in memory instead of processing them again per chunk (faster, more memory).");
 

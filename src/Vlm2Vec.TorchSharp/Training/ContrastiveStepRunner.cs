@@ -44,6 +44,9 @@ internal sealed class ContrastiveStepRunner
     /// </summary>
     public bool OverlapPreparation { get; init; }
 
+    /// <summary>Threads that prepare a chunk's deferred inputs (1: one worker, or the calling thread without overlap).</summary>
+    public int PreparationThreads { get; init; } = 1;
+
     /// <summary>Accumulated wall time of the forward passes without graph (GradCache's first pass), for benchmarks.</summary>
     public TimeSpan CachingTime { get; private set; }
 
@@ -68,7 +71,7 @@ internal sealed class ContrastiveStepRunner
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var parallelism = OverlapPreparation ? Environment.ProcessorCount : 1;
+        var parallelism = OverlapPreparation ? PreparationThreads : 1;
         var queries = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Queries, 0, batch.Queries.Count, parallelism));
         var targets = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Targets, 0, batch.Targets.Count, parallelism));
         var loss = ContrastiveLoss.Compute(queries, targets, batch.Positives, Temperature, Symmetric);
@@ -95,7 +98,7 @@ internal sealed class ContrastiveStepRunner
 
         // Deferred inputs of the next chunk are prepared on another thread while the current chunk runs (pass 1 then
         // pass 2 are one sequence of 2 × chunks).
-        using var rows = new ChunkInputPipeline(batch, chunks, OverlapPreparation);
+        using var rows = new ChunkInputPipeline(batch, chunks, OverlapPreparation, PreparationThreads);
         using var stepScope = NewDisposeScope();
         var rngStates = new Tensor?[chunks.Count];
         var queryReps = new List<Tensor>();
@@ -156,14 +159,16 @@ internal sealed class ContrastiveStepRunner
         private readonly ContrastiveBatch _batch;
         private readonly List<(bool IsQuery, int Start, int Count)> _chunks;
         private readonly bool _overlap;
+        private readonly int _threads;
         private int _next;
         private Task<IReadOnlyList<PreparedInput>>? _pending;
 
-        public ChunkInputPipeline(ContrastiveBatch batch, List<(bool IsQuery, int Start, int Count)> chunks, bool overlap)
+        public ChunkInputPipeline(ContrastiveBatch batch, List<(bool IsQuery, int Start, int Count)> chunks, bool overlap, int threads)
         {
             _batch = batch;
             _chunks = chunks;
             _overlap = overlap;
+            _threads = threads;
             _pending = Start(0);
         }
 
@@ -198,7 +203,7 @@ internal sealed class ContrastiveStepRunner
             }
 
             return deferred && _overlap
-                ? Task.Run(() => BatchInput.Materialise(inputs, start, count, Environment.ProcessorCount))
+                ? Task.Run(() => BatchInput.Materialise(inputs, start, count, _threads))
                 : Task.FromResult(BatchInput.Materialise(inputs, start, count));
         }
     }

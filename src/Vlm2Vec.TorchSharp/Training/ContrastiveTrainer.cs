@@ -84,10 +84,7 @@ public sealed class ContrastiveTrainer : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
         TorchSharpRuntime.EnsureLoaded();
-        if (options.Threads is { } threads)
-        {
-            set_num_threads(threads);
-        }
+        set_num_threads(TorchThreadsFor(options));
 
         Qwen2VlForConditionalGeneration model;
         string preprocessingFolder;
@@ -160,8 +157,12 @@ public sealed class ContrastiveTrainer : IDisposable
         using var optimizer = CreateOptimizer();
         var gradCache = o.QueryChunkSize is not null || o.TargetChunkSize is not null;
         var assembler = new TrainingBatchAssembler(
-            Preprocessor, data, o.HardNegatives, o.Seed, o.BadRows, _logger, deferImages: gradCache && !o.KeepBatchImages, parallelism: o.OverlapPreprocessing ? Environment.ProcessorCount : 1);
-        var runner = new ContrastiveStepRunner(Model, Preprocessor.Collator, o.Temperature, o.SymmetricLoss) { OverlapPreparation = o.OverlapPreprocessing };
+            Preprocessor, data, o.HardNegatives, o.Seed, o.BadRows, _logger, deferImages: gradCache && !o.KeepBatchImages, parallelism: PreparationThreadsFor(o));
+        var runner = new ContrastiveStepRunner(Model, Preprocessor.Collator, o.Temperature, o.SymmetricLoss)
+        {
+            OverlapPreparation = o.OverlapPreprocessing,
+            PreparationThreads = PreparationThreadsFor(o),
+        };
         var state = new TrainerState { TotalSteps = totalSteps, OptionsFingerprint = optionsFingerprint, DataFingerprint = dataFingerprint };
         var logPath = Path.Combine(output, LogFileName);
 
@@ -176,23 +177,7 @@ public sealed class ContrastiveTrainer : IDisposable
         progress?.Report(new TrainingProgress { Phase = TrainingPhase.Starting, Step = 0, TotalSteps = totalSteps, SkippedRows = loadSkipped });
         if (checkpoint is not null)
         {
-            state = TrainingCheckpoint.ReadState(checkpoint);
-            if (state.OptionsFingerprint != optionsFingerprint)
-            {
-                throw new ModelFormatException(
-                    $"Checkpoint '{checkpoint}' was written with other training options (a different model, mode, adapter, batch, schedule, seed or preprocessing; see {TrainingRunDescription.ArgsFileName}). Resume with the same options, or start in another output folder.");
-            }
-
-            if (state.DataFingerprint != dataFingerprint)
-            {
-                throw new ModelFormatException($"Checkpoint '{checkpoint}' was written for other training data ({data.Count} rows now); resume with the same rows in the same order.");
-            }
-
-            TrainingCheckpoint.Restore(checkpoint, _trainable, optimizer);
-            set_rng_state(tensor(Convert.FromBase64String(state.RngState), ScalarType.Byte));
-            assembler.MarkBad(state.BadRows);
-
-            TruncateLog(logPath, state.LogBytes);
+            state = ResumeFrom(checkpoint, optionsFingerprint, dataFingerprint, data.Count, optimizer, assembler, logPath);
             resumedFrom = state.Step;
             TrainingLog.Resuming(_logger, checkpoint, state.Step, totalSteps);
         }
@@ -337,25 +322,7 @@ public sealed class ContrastiveTrainer : IDisposable
         if (completed || (timedOut && stepsThisRun > 0))
         {
             progress?.Report(new TrainingProgress { Phase = TrainingPhase.WritingOutputs, Step = state.Step, TotalSteps = totalSteps, Message = output });
-            Model.eval();
-            if (o.Mode == FineTuningMode.Lora)
-            {
-                var config = _adapterConfig! with
-                {
-                    BaseModelNameOrPath = o.BaseModelFolder is null ? _adapterConfig.BaseModelNameOrPath : Path.GetFullPath(o.BaseModelFolder),
-                    InferenceMode = true,
-                };
-                adapterFolder = TrainingOutputs.WriteAdapter(output, Model, config);
-                if (o.MergeAdapter)
-                {
-                    LoraInjector.MergeAndUnload(Model);
-                    modelFolder = TrainingOutputs.WriteModel(output, Model, _preprocessingFolder, o.Preprocessing);
-                }
-            }
-            else
-            {
-                modelFolder = TrainingOutputs.WriteModel(output, Model, _preprocessingFolder, o.Preprocessing);
-            }
+            (adapterFolder, modelFolder) = WriteOutputs(output);
         }
 
         var total = clock.Elapsed;
@@ -402,6 +369,70 @@ public sealed class ContrastiveTrainer : IDisposable
         _disposed = true;
         Model.Dispose();
     }
+
+    /// <summary>Checks that a checkpoint belongs to this run and restores weights, optimiser, RNG, bad rows and the log.</summary>
+    private TrainerState ResumeFrom(
+        string checkpoint, string optionsFingerprint, string dataFingerprint, int rows, OptimizerHelper optimizer, TrainingBatchAssembler assembler, string logPath)
+    {
+        var state = TrainingCheckpoint.ReadState(checkpoint);
+        if (state.OptionsFingerprint != optionsFingerprint)
+        {
+            throw new ModelFormatException(
+                $"Checkpoint '{checkpoint}' was written with other training options (a different model, mode, adapter, batch, schedule, seed or preprocessing; see {TrainingRunDescription.ArgsFileName}). Resume with the same options, or start in another output folder.");
+        }
+
+        if (state.DataFingerprint != dataFingerprint)
+        {
+            throw new ModelFormatException($"Checkpoint '{checkpoint}' was written for other training data ({rows} rows now); resume with the same rows in the same order.");
+        }
+
+        TrainingCheckpoint.Restore(checkpoint, _trainable, optimizer);
+        using (var rng = tensor(Convert.FromBase64String(state.RngState), ScalarType.Byte))
+        {
+            set_rng_state(rng);
+        }
+
+        assembler.MarkBad(state.BadRows);
+        TruncateLog(logPath, state.LogBytes);
+        return state;
+    }
+
+    /// <summary>The adapter (LoRA mode) and/or the full model folder (full mode, or merged).</summary>
+    private (string? Adapter, string? Model) WriteOutputs(string output)
+    {
+        var o = _options;
+        Model.eval();
+        if (o.Mode == FineTuningMode.Full)
+        {
+            return (null, TrainingOutputs.WriteModel(output, Model, _preprocessingFolder, o.Preprocessing));
+        }
+
+        var config = _adapterConfig! with
+        {
+            BaseModelNameOrPath = o.BaseModelFolder is null ? _adapterConfig.BaseModelNameOrPath : Path.GetFullPath(o.BaseModelFolder),
+            InferenceMode = true,
+        };
+        var adapter = TrainingOutputs.WriteAdapter(output, Model, config);
+        if (!o.MergeAdapter)
+        {
+            return (adapter, null);
+        }
+
+        LoraInjector.MergeAndUnload(Model);
+        return (adapter, TrainingOutputs.WriteModel(output, Model, _preprocessingFolder, o.Preprocessing));
+    }
+
+    /// <summary>
+    /// libtorch threads: the option, else one per core less one left to input preparation when it overlaps the model
+    /// (libtorch's OpenMP threads wait on each other, so sharing their cores with busy preparation threads costs far
+    /// more than the core lent).
+    /// </summary>
+    internal static int TorchThreadsFor(ContrastiveTrainingOptions options) =>
+        options.Threads ?? (options.OverlapPreprocessing ? Math.Max(1, Environment.ProcessorCount - 1) : Environment.ProcessorCount);
+
+    /// <summary>Threads that prepare inputs beside the model: the cores libtorch leaves (at least one), or the training thread alone.</summary>
+    internal static int PreparationThreadsFor(ContrastiveTrainingOptions options) =>
+        options.OverlapPreprocessing ? Math.Max(1, Environment.ProcessorCount - TorchThreadsFor(options)) : 1;
 
     private static (int Epoch, int Batch) Advance((int Epoch, int Batch) cursor, int batchesPerEpoch) =>
         cursor.Batch + 1 < batchesPerEpoch ? (cursor.Epoch, cursor.Batch + 1) : (cursor.Epoch + 1, 0);

@@ -165,8 +165,10 @@ public sealed record ContrastiveTrainingOptions
     public long Seed { get; init; } = 42;
 
     /// <summary>
-    /// libtorch intra-op threads (<c>torch.set_num_threads</c>, process-wide); null keeps libtorch's default (one per
-    /// core). On a shared or oversubscribed machine fewer threads can be much faster.
+    /// libtorch intra-op threads (<c>torch.set_num_threads</c>, process-wide). Null: one per core, less one left to input
+    /// preparation when <see cref="OverlapPreprocessing"/> is on (libtorch's OpenMP threads wait on each other, so sharing
+    /// all cores with preparation threads is much slower). On a shared or oversubscribed machine fewer threads can be
+    /// much faster.
     /// </summary>
     public int? Threads { get; init; }
 
