@@ -61,8 +61,8 @@ internal sealed class TrainCommand : VerbCommand
     private readonly Option<int?> _saveEvery = Opt<int?>("--save-every", "n", "Checkpoint every n steps (default 500; always at the end and on Ctrl+C).");
     private readonly Option<int?> _keep = Opt<int?>("--keep-checkpoints", "n", "Step checkpoints kept (default 2).");
     private readonly Option<bool> _merge = Opt<bool>("--merge", null, "LoRA modes: also write the adapter merged into the base as model/.");
-    private readonly Option<int?> _threads = Opt<int?>("--threads", "n", "libtorch threads (default: one per core, less one left to image preparation; fewer can be faster on a busy machine).");
-    private readonly Option<bool> _noOverlap = Opt<bool>("--no-overlap", null, "Prepare images on the training thread instead of beside it (slower; avoids a TorchSharp finalizer race, see docs/training.md).");
+    private readonly Option<int?> _threads = Opt<int?>("--threads", "n", "libtorch threads (default: one per core, less one with --overlap; fewer can be faster on a busy machine).");
+    private readonly Option<bool> _overlap = Opt<bool>("--overlap", null, "Prepare images beside the model instead of between model calls (faster with costly images; exposes a TorchSharp finalizer race, see docs/training.md).");
     private readonly Option<bool> _keepBatchImages = Opt<bool>("--keep-batch-images", null, "With GradCache, keep the batch's processed images in memory instead of processing them again per chunk (faster, more memory).");
 
     public TrainCommand(CliRun run)
@@ -120,7 +120,7 @@ internal sealed class TrainCommand : VerbCommand
         _config, _data, _imageRoot, _badRows, _model, _adapter, _initConfig, _initSeed, _tokenizer, _dtype, _mode, _loraR, _loraAlpha, _loraDropout, _loraTargets,
         _freezeVision, _freeze, _temperature, _symmetric, _hardNegatives, _batchSize, _queryChunk, _targetChunk, _noGradCache, _noShuffle, _homogeneous,
         _maxSteps, _epochs, _timeLimit, _lr, _warmupSteps, _warmupRatio, _weightDecay, _maxGradNorm, _seed, _promptStyle, _maxTokens, _minPixels, _maxPixels,
-        _output, _resume, _saveEvery, _keep, _merge, _threads, _noOverlap, _keepBatchImages,
+        _output, _resume, _saveEvery, _keep, _merge, _threads, _overlap, _keepBatchImages,
     ];
 
     /// <summary>The command line with the options of <c>--config</c> merged in (the command line wins).</summary>
@@ -219,7 +219,7 @@ internal sealed class TrainCommand : VerbCommand
             MaxGradNorm = p.GetValue(_maxGradNorm) ?? defaults.MaxGradNorm,
             Seed = p.GetValue(_seed) ?? defaults.Seed,
             Threads = p.GetValue(_threads),
-            OverlapPreprocessing = !p.GetValue(_noOverlap),
+            OverlapPreprocessing = p.GetValue(_overlap),
             KeepBatchImages = p.GetValue(_keepBatchImages),
             Mode = mode,
             Adapter = adapter,

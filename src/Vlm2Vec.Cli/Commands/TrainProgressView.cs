@@ -29,8 +29,11 @@ internal sealed class TrainProgressView : IProgress<TrainingProgress>
             return await work(Plain(console, TimeSpan.FromSeconds(10))).ConfigureAwait(false);
         }
 
+        // No timer-driven refresh: the bar is redrawn on the training thread at each report, so that no other thread
+        // allocates (and triggers a garbage collection) while libtorch runs; see ContrastiveTrainingOptions.OverlapPreprocessing.
         return await console.Progress()
             .AutoClear(false)
+            .AutoRefresh(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .StartAsync(async progress =>
@@ -41,6 +44,7 @@ internal sealed class TrainProgressView : IProgress<TrainingProgress>
                     task.MaxValue = Math.Max(1, p.TotalSteps);
                     task.Value = p.Step;
                     task.Description = Markup.Escape(Describe(p));
+                    progress.Refresh();
                 })).ConfigureAwait(false);
             }).ConfigureAwait(false);
     }

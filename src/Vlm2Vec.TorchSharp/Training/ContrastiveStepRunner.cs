@@ -44,7 +44,7 @@ internal sealed class ContrastiveStepRunner
     /// </summary>
     public bool OverlapPreparation { get; init; }
 
-    /// <summary>Threads that prepare a chunk's deferred inputs (1: one worker, or the calling thread without overlap).</summary>
+    /// <summary>Threads that prepare a chunk's deferred inputs (beside the model with overlap, else while the calling thread waits).</summary>
     public int PreparationThreads { get; init; } = 1;
 
     /// <summary>Accumulated wall time of the forward passes without graph (GradCache's first pass), for benchmarks.</summary>
@@ -71,7 +71,7 @@ internal sealed class ContrastiveStepRunner
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var parallelism = OverlapPreparation ? PreparationThreads : 1;
+        var parallelism = PreparationThreads;
         var queries = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Queries, 0, batch.Queries.Count, parallelism));
         var targets = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Targets, 0, batch.Targets.Count, parallelism));
         var loss = ContrastiveLoss.Compute(queries, targets, batch.Positives, Temperature, Symmetric);
@@ -204,7 +204,7 @@ internal sealed class ContrastiveStepRunner
 
             return deferred && _overlap
                 ? Task.Run(() => BatchInput.Materialise(inputs, start, count, _threads))
-                : Task.FromResult(BatchInput.Materialise(inputs, start, count));
+                : Task.FromResult(BatchInput.Materialise(inputs, start, count, _threads));
         }
     }
 }

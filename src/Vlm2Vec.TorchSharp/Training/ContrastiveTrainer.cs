@@ -430,9 +430,12 @@ public sealed class ContrastiveTrainer : IDisposable
     internal static int TorchThreadsFor(ContrastiveTrainingOptions options) =>
         options.Threads ?? (options.OverlapPreprocessing ? Math.Max(1, Environment.ProcessorCount - 1) : Environment.ProcessorCount);
 
-    /// <summary>Threads that prepare inputs beside the model: the cores libtorch leaves (at least one), or the training thread alone.</summary>
+    /// <summary>
+    /// Threads that prepare inputs: beside the model, the cores libtorch leaves (at least one); between model calls, every
+    /// core (the training thread waits for them, so no allocation runs during a libtorch call).
+    /// </summary>
     internal static int PreparationThreadsFor(ContrastiveTrainingOptions options) =>
-        options.OverlapPreprocessing ? Math.Max(1, Environment.ProcessorCount - TorchThreadsFor(options)) : 1;
+        options.OverlapPreprocessing ? Math.Max(1, Environment.ProcessorCount - TorchThreadsFor(options)) : Environment.ProcessorCount;
 
     private static (int Epoch, int Batch) Advance((int Epoch, int Batch) cursor, int batchesPerEpoch) =>
         cursor.Batch + 1 < batchesPerEpoch ? (cursor.Epoch, cursor.Batch + 1) : (cursor.Epoch + 1, 0);

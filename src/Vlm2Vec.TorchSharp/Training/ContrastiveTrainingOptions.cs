@@ -106,13 +106,14 @@ public sealed record ContrastiveTrainingOptions
 
     /// <summary>
     /// Prepare inputs (image decoding, processing, tokenisation) on worker threads while the model runs: the next batch
-    /// during the current step, and under GradCache the next chunk during the current one (default true). False does all
-    /// preparation on the training thread, between model calls. TorchSharp 0.107 leaves the <c>Scalar</c>s it creates
-    /// implicitly (<c>t.mul(2)</c>) to the finalizer, which can free one while libtorch still reads it when a garbage
-    /// collection triggered by another thread falls inside that call (dotnet/TorchSharp#1434, #1496); turn this off if
-    /// a run dies with "Unknown scalar type" or a native crash (the run resumes from its last checkpoint either way).
+    /// during the current step, and under GradCache the next chunk during the current one. Off (default), preparation
+    /// runs between model calls (still on every core). Faster when preprocessing is expensive, but unsafe with TorchSharp
+    /// 0.107: the <c>Scalar</c>s it creates for calls such as <c>a.add(b)</c> or <c>t.mul(2)</c> are freed by the
+    /// finalizer, and a garbage collection triggered by another thread's allocations inside such a call lets libtorch
+    /// read freed memory ("Unknown scalar type", "Expected false to be true", or a crash; dotnet/TorchSharp#1434, #1496).
+    /// With overlap it happened within minutes here; a run that dies resumes from its last checkpoint.
     /// </summary>
-    public bool OverlapPreprocessing { get; init; } = true;
+    public bool OverlapPreprocessing { get; init; }
 
     /// <summary>Shuffle the rows every epoch (seeded).</summary>
     public bool Shuffle { get; init; } = true;
@@ -165,10 +166,10 @@ public sealed record ContrastiveTrainingOptions
     public long Seed { get; init; } = 42;
 
     /// <summary>
-    /// libtorch intra-op threads (<c>torch.set_num_threads</c>, process-wide). Null: one per core, less one left to input
-    /// preparation when <see cref="OverlapPreprocessing"/> is on (libtorch's OpenMP threads wait on each other, so sharing
-    /// all cores with preparation threads is much slower). On a shared or oversubscribed machine fewer threads can be
-    /// much faster.
+    /// libtorch intra-op threads (<c>torch.set_num_threads</c>, process-wide). Null: one per core, or one per core less
+    /// one left to input preparation when <see cref="OverlapPreprocessing"/> is on (libtorch's OpenMP threads wait on each
+    /// other, so sharing all cores with busy preparation threads is much slower). On a shared or oversubscribed machine
+    /// fewer threads can be much faster.
     /// </summary>
     public int? Threads { get; init; }
 
