@@ -1,0 +1,342 @@
+using System.Diagnostics;
+using System.Globalization;
+using Vlm2Vec.Preprocessing;
+using Vlm2Vec.TorchSharp;
+using Vlm2Vec.TorchSharp.Modeling;
+using Vlm2Vec.TorchSharp.Peft;
+using Vlm2Vec.TorchSharp.Training;
+using static TorchSharp.torch;
+
+namespace Vlm2Vec.Benchmarks;
+
+/// <summary>
+/// Contrastive training throughput and memory: pairs per second and peak RSS of <see cref="ContrastiveTrainer"/> steps
+/// (DoRA r 16 on a small random Qwen2-VL: vision 2 × 128, decoder 2 × 256; queries are Caltech-101 images at a 224×224
+/// pixel budget (about 256 patches, 64 tokens) with the classification instruction, targets the class names;
+/// preprocessing, AdamW and clipping included) for total batches 8, 64 and 256, with GradCache at chunk 8/8 and with the
+/// plain path. Every configuration runs in a fresh child process so that its peak RSS is its own (freed native memory stays
+/// with the allocator). Arguments: <c>[--steps N]</c> (measured steps after one warm-up, default 3),
+/// <c>[--batches 8,64,256]</c>, <c>[--threads N]</c> (default: the trainer's default), <c>[--keep-images]</c> (GradCache keeps the batch's processed images
+/// instead of processing them again per chunk), <c>[--overlap]</c> (prepare inputs beside the model).
+/// </summary>
+internal sealed class TrainingBenchmark : IBenchmark
+{
+    private const int TextTokens = 10;
+    private const int TargetTokens = 12;
+    private const int PatchRow = 3 * 2 * 14 * 14;
+
+    public string Name => "training";
+
+    public string Description => "Contrastive training step: pairs/s and peak RSS, GradCache (chunk 8) vs plain, batches 8/64/256";
+
+    public async Task RunAsync(BenchmarkContext context, string[] args)
+    {
+        if (args.Length > 0 && args[0] == "--forward-probe")
+        {
+            ForwardProbe(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture));
+            return;
+        }
+
+        if (args.Length > 0 && args[0] == "--one")
+        {
+            RunOne(
+                int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "gradcache", int.Parse(args[3], CultureInfo.InvariantCulture),
+                args[4] == "default" ? null : int.Parse(args[4], CultureInfo.InvariantCulture), args[5], args[6], args.Contains("--keep-images"), args.Contains("--overlap"));
+            return;
+        }
+
+        var steps = FashionMnistExperiment.Arg(args, "--steps") ?? "3";
+        var threads = FashionMnistExperiment.Arg(args, "--threads") ?? "default";
+        var batches = (FashionMnistExperiment.Arg(args, "--batches") ?? "8,64,256").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToList();
+        var keepImages = args.Contains("--keep-images");
+        var overlap = args.Contains("--overlap");
+        BenchmarkContext.Report($"# ContrastiveTrainer, DoRA r16 on a random Qwen2-VL (vision 2x128, decoder 2x256, Qwen2-VL tokenizer), fp32, libtorch threads: {(threads == "default" ? $"trainer default ({ContrastiveTrainer.TorchThreadsFor(new ContrastiveTrainingOptions { OutputFolder = "-", OverlapPreprocessing = overlap })} of {Environment.ProcessorCount} cores, the rest prepares images)" : threads)}; query = Caltech-101 image at a 224x224 pixel budget (~64 tokens) + classification instruction, target = class name; preprocessing, AdamW and clipping included; {steps} measured steps after 1 warm-up; one child process per row");
+        BenchmarkContext.Report($"# GradCache {(keepImages ? "keeps the batch's processed images" : "processes each chunk's images again when it runs (default)")}; input preparation {(overlap ? "beside the model (--overlap)" : "between model calls (default)")}");
+        BenchmarkContext.Report($"# load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
+        BenchmarkContext.Report("path | batch | pairs/s | s/step | RSS before steps MiB | peak RSS MiB | peak - before MiB");
+        var results = new Dictionary<(string, int), (double Rate, double Peak, double Before)>();
+        var baseFolder = CreateBaseModel(context);
+        try
+        {
+        foreach (var batch in batches)
+        {
+            foreach (var path in new[] { "gradcache", "plain" })
+            {
+                var line = await RunChildAsync(batch, path, steps, threads, baseFolder, context.DataPath(), keepImages, overlap);
+                BenchmarkContext.Report(line);
+                var cells = line.Split('|', StringSplitOptions.TrimEntries);
+                if (cells.Length == 7 && double.TryParse(cells[2], CultureInfo.InvariantCulture, out var rate))
+                {
+                    results[(path, batch)] = (rate, double.Parse(cells[5], CultureInfo.InvariantCulture), double.Parse(cells[4], CultureInfo.InvariantCulture));
+                }
+            }
+        }
+        }
+        finally
+        {
+            Directory.Delete(baseFolder, recursive: true);
+        }
+
+        if (results.TryGetValue(("gradcache", batches.Min()), out var small) && results.TryGetValue(("gradcache", batches.Max()), out var large))
+        {
+            BenchmarkContext.Report(string.Create(CultureInfo.InvariantCulture,
+                $"GradCache peak RSS, batch {batches.Max()} / batch {batches.Min()}: {large.Peak / small.Peak:F2}x (goal <= 1.3x); above the pre-step RSS: {(large.Peak - large.Before) / Math.Max(1, small.Peak - small.Before):F2}x"));
+        }
+
+        foreach (var batch in batches)
+        {
+            if (results.TryGetValue(("gradcache", batch), out var g) && results.TryGetValue(("plain", batch), out var p))
+            {
+                BenchmarkContext.Report(string.Create(CultureInfo.InvariantCulture, $"batch {batch}: GradCache time / plain time = {p.Rate / g.Rate:F2}x (goal <= 1.4x)"));
+            }
+        }
+
+        BenchmarkContext.Report($"# load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
+    }
+
+    private static async Task<string> RunChildAsync(int batch, string path, string steps, string threads, string baseFolder, string dataRoot, bool keepImages, bool overlap)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (!Environment.ProcessPath!.EndsWith("Vlm2Vec.Benchmarks", StringComparison.Ordinal))
+        {
+            start.ArgumentList.Add(typeof(TrainingBenchmark).Assembly.Location);
+        }
+
+        foreach (var a in new[] { "training", "--one", batch.ToString(CultureInfo.InvariantCulture), path, steps, threads, baseFolder, dataRoot })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        if (keepImages)
+        {
+            start.ArgumentList.Add("--keep-images");
+        }
+
+        if (overlap)
+        {
+            start.ArgumentList.Add("--overlap");
+        }
+
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var line = output.Split('\n').LastOrDefault(l => l.StartsWith(path, StringComparison.Ordinal));
+        var note = error.Split('\n').LastOrDefault(l => l.StartsWith("managed", StringComparison.Ordinal));
+        if (note is not null)
+        {
+            Console.Error.WriteLine($"  {path} {batch}: {note}");
+        }
+
+        return process.ExitCode == 0 && line is not null ? line.Trim() : $"{path} | {batch} | failed (exit {process.ExitCode}): {error.Split('\n').FirstOrDefault(l => l.Length > 0)}";
+    }
+
+    /// <summary>
+    /// One configuration in this process: the real trainer (DoRA r 16, the serving preprocessing, prefetching, AdamW,
+    /// clipping) on Caltech-101 images of shared data at a 224×224 pixel budget, timed from the end of the first
+    /// (warm-up) step to the end of the last.
+    /// </summary>
+    private static void RunOne(int batch, bool gradCache, int steps, int? threads, string baseFolder, string dataRoot, bool keepImages, bool overlap)
+    {
+        TorchSharpRuntime.EnsureLoaded();
+        var output = Path.Combine(Path.GetTempPath(), "vlm2vec-train-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = new ContrastiveTrainingOptions
+            {
+                OutputFolder = output,
+                BaseModelFolder = baseFolder,
+                Mode = FineTuningMode.Lora,
+                BatchSize = batch,
+                QueryChunkSize = gradCache ? 8 : null,
+                TargetChunkSize = gradCache ? 8 : null,
+                MaxSteps = steps + 1,
+                WarmupSteps = 0,
+                LearningRate = 1e-4,
+                SaveEverySteps = 0,
+                Threads = threads,
+                KeepBatchImages = keepImages,
+                OverlapPreprocessing = overlap,
+                Preprocessing = new PreprocessorOptions { ImageProcessor = new Qwen2VlImageProcessorOptions { MinPixels = 224 * 224, MaxPixels = 224 * 224 } },
+            };
+            var examples = Examples(dataRoot, batch * (steps + 2));
+            using var trainer = ContrastiveTrainer.Create(options);
+            GC.Collect();
+            var before = ResidentMiB();
+            var clock = new Stopwatch();
+            var result = trainer.Train(examples, new StepClock(p =>
+            {
+                if (p.Phase == TrainingPhase.Step && p.Step == 1)
+                {
+                    clock.Start();
+                }
+                else if (p.Phase == TrainingPhase.Step && p.Step == steps + 1)
+                {
+                    clock.Stop();
+                }
+            }));
+            var seconds = clock.Elapsed.TotalSeconds / steps;
+            var gc = GC.GetGCMemoryInfo();
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"managed heap {gc.HeapSizeBytes >> 20} MiB, committed {gc.TotalCommittedBytes >> 20} MiB, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, gen2 GCs {GC.CollectionCount(2)}; final loss {result.FinalLoss:F3}"));
+            BenchmarkContext.Report(string.Create(CultureInfo.InvariantCulture,
+                $"{(gradCache ? "gradcache" : "plain")} | {batch} | {batch / seconds:F1} | {seconds:F2} | {before:F0} | {BenchmarkContext.PeakWorkingSetMiB():F0} | {BenchmarkContext.PeakWorkingSetMiB() - before:F0}"));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    /// <summary>Caltech-101 image → class-name pairs, cycling over the 1 010 images.</summary>
+    private static List<ContrastiveExample> Examples(string dataRoot, int count)
+    {
+        var files = Directory.GetDirectories(Path.Combine(dataRoot, "classification", "caltech101-test10", "images"))
+            .Order(StringComparer.Ordinal)
+            .SelectMany(folder => Directory.GetFiles(folder, "*.jpg").Order(StringComparer.Ordinal).Select(file => (file, label: Path.GetFileName(folder).Replace('_', ' '))))
+            .ToList();
+        return [.. Enumerable.Range(0, count).Select(i => files[i % files.Count]).Select(f => new ContrastiveExample
+        {
+            Query = new MultimodalInput { Prompt = FashionMnistExperiment.QueryPrompt, Images = [ImageInput.FromFile(f.file)] },
+            Positive = new MultimodalInput { Prompt = f.label, Role = EmbeddingRole.Target },
+        })];
+    }
+
+    /// <summary>A synchronous progress callback.</summary>
+    private sealed class StepClock(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+
+    /// <summary>No-grad forward time of the query side as one batch vs chunks of 8, interleaved (diagnostics).</summary>
+    private static void ForwardProbe(int batch, int rounds)
+    {
+        TorchSharpRuntime.EnsureLoaded();
+        var config = Qwen2VlConfig.Parse(ConfigJson(), "training-benchmark");
+        using var model = Qwen2VlForConditionalGeneration.CreateRandom(config, new Qwen2VlRandomInitOptions { Seed = 1 });
+        LoraInjector.Inject(model, LoraConfig.Vlm2VecV2, new LoraInjectOptions { Seed = 2 });
+        model.train();
+        var collator = new BatchCollator(BatchCollatorOptions.FromConfig(config, padTokenId: 0));
+        var random = new Random(3);
+        var queries = Enumerable.Range(0, batch).Select(_ => Query(random, config)).ToList();
+        var targets = Enumerable.Range(0, batch).Select(_ => Target(random)).ToList();
+        double whole = 0, chunked = 0, wholeT = 0, chunkedT = 0;
+        for (var r = 0; r < rounds; r++)
+        {
+            using var noGrad = no_grad();
+            var clock = Stopwatch.StartNew();
+            using (var scope = NewDisposeScope())
+            {
+                ChunkEncoder.Encode(model, collator, queries);
+            }
+
+            whole += clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            using (var scope = NewDisposeScope())
+            {
+                for (var s = 0; s < batch; s += 8)
+                {
+                    ChunkEncoder.Encode(model, collator, queries.Skip(s).Take(8).ToList());
+                }
+            }
+
+            chunked += clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            using (var scope = NewDisposeScope())
+            {
+                ChunkEncoder.Encode(model, collator, targets);
+            }
+
+            wholeT += clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            using (var scope = NewDisposeScope())
+            {
+                for (var s = 0; s < batch; s += 8)
+                {
+                    ChunkEncoder.Encode(model, collator, targets.Skip(s).Take(8).ToList());
+                }
+            }
+
+            chunkedT += clock.Elapsed.TotalSeconds;
+        }
+
+        BenchmarkContext.Report(string.Create(CultureInfo.InvariantCulture,
+            $"no-grad forward of {batch}: queries whole {whole / rounds:F3} s, chunks of 8 {chunked / rounds:F3} s; targets whole {wholeT / rounds:F3} s, chunks of 8 {chunkedT / rounds:F3} s"));
+    }
+
+    private static PreparedInput Query(Random random, Qwen2VlConfig config)
+    {
+        var pixels = new float[256 * PatchRow];
+        for (var i = 0; i < pixels.Length; i++)
+        {
+            pixels[i] = (float)((random.NextDouble() * 4) - 2);
+        }
+
+        var ids = new int[64 + TextTokens];
+        Array.Fill(ids, config.ImageTokenId, 0, 64);
+        for (var j = 64; j < ids.Length; j++)
+        {
+            ids[j] = 10 + random.Next(4000);
+        }
+
+        return new PreparedInput(ids, [new ProcessedImage(pixels, 1, 16, 16, PatchRow)], "query");
+    }
+
+    private static PreparedInput Target(Random random)
+    {
+        var ids = new int[TargetTokens - random.Next(4)];
+        for (var j = 0; j < ids.Length; j++)
+        {
+            ids[j] = 10 + random.Next(4000);
+        }
+
+        return new PreparedInput(ids, [], "target");
+    }
+
+    private static double ResidentMiB()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+            }
+        }
+
+        return 0;
+    }
+
+    private static string ConfigJson() =>
+        """
+        {
+          "architectures": ["Qwen2VLForConditionalGeneration"], "model_type": "qwen2_vl",
+          "vocab_size": 151936, "hidden_size": 256, "intermediate_size": 1024,
+          "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+          "hidden_act": "silu", "rms_norm_eps": 1e-06, "rope_theta": 1000000.0,
+          "rope_scaling": {"type": "mrope", "mrope_section": [8, 12, 12]},
+          "tie_word_embeddings": true, "bos_token_id": 151643, "eos_token_id": 151645, "vision_start_token_id": 151652, "vision_end_token_id": 151653,
+          "vision_token_id": 151654, "image_token_id": 151655, "video_token_id": 151656,
+          "vision_config": {"depth": 2, "embed_dim": 128, "hidden_size": 256, "num_heads": 4,
+            "mlp_ratio": 4, "in_chans": 3, "spatial_patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2}
+        }
+        """;
+
+    /// <summary>A random base model folder with the Qwen2-VL tokenizer and processor files (what the trainer loads).</summary>
+    private static string CreateBaseModel(BenchmarkContext context)
+    {
+        TorchSharpRuntime.EnsureLoaded();
+        var folder = Path.Combine(Path.GetTempPath(), "vlm2vec-train-bench-base-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        using (var model = Qwen2VlForConditionalGeneration.CreateRandom(Qwen2VlConfig.Parse(ConfigJson(), "training-benchmark"), new Qwen2VlRandomInitOptions { Seed = 1 }))
+        {
+            model.SavePretrained(folder);
+        }
+
+        foreach (var name in new[] { "tokenizer.json", "tokenizer_config.json", "preprocessor_config.json" })
+        {
+            File.Copy(context.DataPath("tokenizer", "qwen2-vl", name), Path.Combine(folder, name));
+        }
+
+        return folder;
+    }
+}

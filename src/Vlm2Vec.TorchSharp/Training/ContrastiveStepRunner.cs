@@ -1,0 +1,210 @@
+using Vlm2Vec.Preprocessing;
+using Vlm2Vec.TorchSharp.Modeling;
+using static global::TorchSharp.torch;
+
+namespace Vlm2Vec.TorchSharp.Training;
+
+/// <summary>
+/// Computes one step's InfoNCE loss and accumulates its parameter gradients (into <c>.grad</c>; the caller zeroes,
+/// clips and steps). Two paths:
+/// <list type="bullet">
+/// <item>plain: one forward with graph per side (queries, then targets), the loss, one backward (the reference's
+/// <c>MMEBModel.forward</c>);</item>
+/// <item>GradCache (spec §1.7): every chunk (queries first, then targets) runs without graph after its RNG state is
+/// snapshotted; the loss is computed on the detached, concatenated representations and back-propagated to them only;
+/// then each chunk is re-run with graph after restoring its RNG state (identical dropout masks) and
+/// <c>Σ rep ⊙ ∂L/∂rep</c> is back-propagated, which accumulates exactly <c>∂L/∂θ</c>. Only one chunk's graph is alive
+/// at a time: memory beyond one chunk grows with the batch by the representations and their gradients only (and by
+/// the batch's prepared inputs unless they are deferred, see <see cref="BatchInput"/>).</item>
+/// </list>
+/// </summary>
+internal sealed class ContrastiveStepRunner
+{
+    private readonly Qwen2VlForConditionalGeneration _model;
+    private readonly BatchCollator _collator;
+
+    public ContrastiveStepRunner(Qwen2VlForConditionalGeneration model, BatchCollator collator, double temperature, bool symmetric)
+    {
+        _model = model;
+        _collator = collator;
+        Temperature = temperature;
+        Symmetric = symmetric;
+    }
+
+    public double Temperature { get; }
+
+    public bool Symmetric { get; }
+
+    /// <summary>Restore each chunk's RNG state before its re-forward (always on in training; off only to show in tests that it matters).</summary>
+    public bool RestoreRngState { get; init; } = true;
+
+    /// <summary>
+    /// Prepare deferred inputs of the next chunk on worker threads while the current chunk runs (see
+    /// <see cref="ContrastiveTrainingOptions.OverlapPreprocessing"/>); false prepares them on the calling thread.
+    /// </summary>
+    public bool OverlapPreparation { get; init; }
+
+    /// <summary>Threads that prepare a chunk's deferred inputs (beside the model with overlap, else while the calling thread waits).</summary>
+    public int PreparationThreads { get; init; } = 1;
+
+    /// <summary>Accumulated wall time of the forward passes without graph (GradCache's first pass), for benchmarks.</summary>
+    public TimeSpan CachingTime { get; private set; }
+
+    /// <summary>Accumulated wall time of the passes with graph and their backward (both paths), for benchmarks.</summary>
+    public TimeSpan GraphTime { get; private set; }
+
+    /// <summary>Runs the step; null chunk sizes on both sides take the plain path. Returns the loss.</summary>
+    public double Run(ContrastiveBatch batch, int? queryChunkSize, int? targetChunkSize)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Queries.Count == 0)
+        {
+            throw new ArgumentException("The batch has no queries.", nameof(batch));
+        }
+
+        return queryChunkSize is null && targetChunkSize is null
+            ? RunPlain(batch)
+            : RunGradCache(batch, queryChunkSize ?? batch.Queries.Count, targetChunkSize ?? batch.Targets.Count);
+    }
+
+    private double RunPlain(ContrastiveBatch batch)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        var parallelism = PreparationThreads;
+        var queries = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Queries, 0, batch.Queries.Count, parallelism));
+        var targets = ChunkEncoder.Encode(_model, _collator, BatchInput.Materialise(batch.Targets, 0, batch.Targets.Count, parallelism));
+        var loss = ContrastiveLoss.Compute(queries, targets, batch.Positives, Temperature, Symmetric);
+        loss.backward();
+        var value = loss.item<float>();
+        GraphTime += clock.Elapsed;
+        return value;
+    }
+
+    private double RunGradCache(ContrastiveBatch batch, int queryChunkSize, int targetChunkSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(queryChunkSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(targetChunkSize, 1);
+        var chunks = new List<(bool IsQuery, int Start, int Count)>();
+        for (var start = 0; start < batch.Queries.Count; start += queryChunkSize)
+        {
+            chunks.Add((true, start, Math.Min(queryChunkSize, batch.Queries.Count - start)));
+        }
+
+        for (var start = 0; start < batch.Targets.Count; start += targetChunkSize)
+        {
+            chunks.Add((false, start, Math.Min(targetChunkSize, batch.Targets.Count - start)));
+        }
+
+        // Deferred inputs of the next chunk are prepared on another thread while the current chunk runs (pass 1 then
+        // pass 2 are one sequence of 2 × chunks).
+        using var rows = new ChunkInputPipeline(batch, chunks, OverlapPreparation, PreparationThreads);
+        using var stepScope = NewDisposeScope();
+        var rngStates = new Tensor?[chunks.Count];
+        var queryReps = new List<Tensor>();
+        var targetReps = new List<Tensor>();
+
+        // 1–2. Forward every chunk without graph, remembering the RNG state it started from.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (no_grad())
+        {
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                rngStates[i] = RestoreRngState ? get_rng_state() : null;
+                using var chunkScope = NewDisposeScope();
+                var reps = ChunkEncoder.Encode(_model, _collator, rows.Next()).detach().MoveToOuterDisposeScope();
+                (chunks[i].IsQuery ? queryReps : targetReps).Add(reps);
+            }
+        }
+
+        CachingTime += clock.Elapsed;
+        clock.Restart();
+
+        // 3. The gradient cache: dL/dQ and dL/dT on detached representations.
+        var allQueries = cat(queryReps, 0).detach().requires_grad_(true);
+        var allTargets = cat(targetReps, 0).detach().requires_grad_(true);
+        double lossValue;
+        using (var lossScope = NewDisposeScope())
+        {
+            var loss = ContrastiveLoss.Compute(allQueries, allTargets, batch.Positives, Temperature, Symmetric);
+            loss.backward();
+            lossValue = loss.item<float>();
+        }
+
+        var queryGradient = allQueries.grad ?? throw new InvalidOperationException("The loss produced no gradient for the query representations.");
+        var targetGradient = allTargets.grad ?? throw new InvalidOperationException("The loss produced no gradient for the target representations.");
+
+        // 4. Re-run each chunk with graph under its original RNG state and back-propagate Σ rep ⊙ cached gradient.
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            using var chunkScope = NewDisposeScope();
+            if (rngStates[i] is { } state)
+            {
+                set_rng_state(state);
+            }
+
+            var (isQuery, start, count) = chunks[i];
+            var reps = ChunkEncoder.Encode(_model, _collator, rows.Next());
+            var cached = (isQuery ? queryGradient : targetGradient).narrow(0, start, count);
+            reps.mul(cached).sum().backward();
+        }
+
+        GraphTime += clock.Elapsed;
+        return lossValue;
+    }
+
+    /// <summary>The inputs of each chunk in pass order (every chunk twice), the next one prepared while the current runs.</summary>
+    private sealed class ChunkInputPipeline : IDisposable
+    {
+        private readonly ContrastiveBatch _batch;
+        private readonly List<(bool IsQuery, int Start, int Count)> _chunks;
+        private readonly bool _overlap;
+        private readonly int _threads;
+        private int _next;
+        private Task<IReadOnlyList<PreparedInput>>? _pending;
+
+        public ChunkInputPipeline(ContrastiveBatch batch, List<(bool IsQuery, int Start, int Count)> chunks, bool overlap, int threads)
+        {
+            _batch = batch;
+            _chunks = chunks;
+            _overlap = overlap;
+            _threads = threads;
+            _pending = Start(0);
+        }
+
+        public IReadOnlyList<PreparedInput> Next()
+        {
+            var current = _pending!.GetAwaiter().GetResult();
+            _next++;
+            _pending = _next < 2 * _chunks.Count ? Start(_next) : null;
+            return current;
+        }
+
+        public void Dispose()
+        {
+            // An abandoned step (an exception) must not leave a preparation running into the next one.
+            try
+            {
+                _pending?.Wait();
+            }
+            catch (AggregateException)
+            {
+            }
+        }
+
+        private Task<IReadOnlyList<PreparedInput>> Start(int position)
+        {
+            var (isQuery, start, count) = _chunks[position % _chunks.Count];
+            var inputs = isQuery ? _batch.Queries : _batch.Targets;
+            var deferred = false;
+            for (var j = 0; j < count; j++)
+            {
+                deferred |= inputs[start + j].IsDeferred;
+            }
+
+            return deferred && _overlap
+                ? Task.Run(() => BatchInput.Materialise(inputs, start, count, _threads))
+                : Task.FromResult(BatchInput.Materialise(inputs, start, count, _threads));
+        }
+    }
+}
