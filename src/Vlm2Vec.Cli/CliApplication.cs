@@ -18,11 +18,12 @@ internal static class CliApplication
     public static IReadOnlyList<Func<CliRun, VerbCommand>> Verbs { get; } =
     [
         run => new PullCommand(run),
+        run => new TrainCommand(run),
         run => new InfoCommand(run),
     ];
 
     /// <summary>Verbs of the product that are not implemented yet (listed in the root help and docs/cli.md).</summary>
-    public static IReadOnlyList<string> PlannedVerbs { get; } = ["embed", "index", "search", "convert", "train", "eval", "serve", "bench", "demo"];
+    public static IReadOnlyList<string> PlannedVerbs { get; } = ["embed", "index", "search", "convert", "eval", "serve", "bench", "demo"];
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the process exit code. Never throws for a failing verb.</summary>
     public static async Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken = default)

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Spectre.Console;
 using Vlm2Vec.Hub;
+using Vlm2Vec.TorchSharp.Training;
 
 namespace Vlm2Vec.Cli;
 
@@ -45,7 +46,7 @@ internal static class CliErrorHandler
         HubException { Kind: HubErrorKind.InvalidRepositoryId } => ExitCodes.UsageError,
         HubException => ExitCodes.NetworkError,
         ModelFormatException => ExitCodes.ModelError,
-        InvalidInputException or InputTooLongException or ImageDecodeException or BatchItemException => ExitCodes.InputError,
+        InvalidInputException or InputTooLongException or ImageDecodeException or BatchItemException or TrainingDataException => ExitCodes.InputError,
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException => ExitCodes.InputError,
         HttpRequestException or SocketException => ExitCodes.NetworkError,
         ArgumentException => ExitCodes.UsageError,
