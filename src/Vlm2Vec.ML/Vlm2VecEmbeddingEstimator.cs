@@ -84,6 +84,25 @@ public sealed class Vlm2VecEmbeddingEstimator : IEstimator<Vlm2VecEmbeddingTrans
         return SaveableChain.Create(_transforms, spec, spec.ToJson()).GetOutputSchema(inputSchema);
     }
 
+    /// <summary>
+    /// The output shape of an embedding step over a model of <paramref name="dimension"/> that does not exist yet (the
+    /// fine-tuning estimator's output, before training): checks the columns the same way and opens nothing.
+    /// </summary>
+    internal static SchemaShape OutputShape(TransformsCatalog transforms, Vlm2VecEmbeddingOptions options, SchemaShape inputSchema, int dimension)
+    {
+        var kind = ColumnChecks.Check(inputSchema, options.ImageColumnName, options.TextColumnName, options.InstructionColumnName, nameof(inputSchema));
+        var spec = new EmbeddingSpec
+        {
+            Dimension = dimension,
+            Image = kind,
+            ImageColumn = options.ImageColumnName,
+            TextColumn = options.TextColumnName,
+            InstructionColumn = options.InstructionColumnName,
+            OutputColumn = options.OutputColumnName,
+        };
+        return SaveableChain.Create(transforms, spec, spec.ToJson()).GetOutputSchema(inputSchema);
+    }
+
     private EmbeddingSpec Spec(ImageSourceKind kind)
     {
         var spec = new EmbeddingSpec

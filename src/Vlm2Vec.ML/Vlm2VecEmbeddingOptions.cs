@@ -79,4 +79,7 @@ public sealed class Vlm2VecEmbeddingOptions
 
     /// <summary>What to do with a row that cannot be embedded (default: throw, naming the row).</summary>
     public Vlm2VecRowErrorHandling RowErrors { get; set; } = Vlm2VecRowErrorHandling.Throw;
+
+    /// <summary>A shallow copy (the options objects inside are immutable records or shared engine objects).</summary>
+    internal Vlm2VecEmbeddingOptions Copy() => (Vlm2VecEmbeddingOptions)MemberwiseClone();
 }
