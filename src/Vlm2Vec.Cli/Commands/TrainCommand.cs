@@ -45,7 +45,7 @@ internal sealed class TrainCommand : VerbCommand
     private readonly Option<bool> _homogeneous = Opt<bool>("--homogeneous-batches", null, "Every batch from one dataset (VLM2Vec V2).");
     private readonly Option<int?> _maxSteps = Opt<int?>("--max-steps", "n", "Optimiser steps (default: from --epochs).");
     private readonly Option<double?> _epochs = Opt<double?>("--epochs", "n", "Passes over the data when --max-steps is not given (default 1; fractions allowed).");
-    private readonly Option<string> _timeLimit = Opt<string>("--time-limit", "duration", "Stop with a checkpoint after this long (90s, 15m, 2h).");
+    private readonly Option<string> _timeLimit = Opt<string>("--time-limit", "duration", "Stop after this long (90s, 15m, 2h) with a checkpoint and the outputs of the weights so far.");
     private readonly Option<double?> _lr = Opt<double?>("--lr", "rate", "Peak learning rate (default 5e-5).");
     private readonly Option<int?> _warmupSteps = Opt<int?>("--warmup-steps", "n", "Linear warmup steps (default: 5% of the steps).");
     private readonly Option<double?> _warmupRatio = Opt<double?>("--warmup-ratio", "r", "Warmup as a fraction of the steps (default 0.05).");
@@ -113,9 +113,8 @@ internal sealed class TrainCommand : VerbCommand
 
         if (!result.Completed)
         {
-            context.Error.MarkupLine($"Time limit reached; checkpoint saved: [blue]{Markup.Escape(result.LastCheckpoint ?? "(none)")}[/]. Run the same command (with a longer or no --time-limit) to continue.");
-            context.WriteResultLine(result.LastCheckpoint ?? options.OutputFolder);
-            return ExitCodes.Success;
+            context.Error.MarkupLine(
+                $"Time limit reached at step {result.Steps} of {result.TotalSteps}; the outputs hold the weights so far and checkpoint [blue]{Markup.Escape(result.LastCheckpoint ?? "(none)")}[/] was saved. Run the same command with a longer or no --time-limit to continue.");
         }
 
         context.WriteResultLine(result.ModelFolder ?? result.AdapterFolder ?? options.OutputFolder);

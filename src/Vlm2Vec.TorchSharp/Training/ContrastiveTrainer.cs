@@ -55,6 +55,9 @@ public sealed class ContrastiveTrainer : IDisposable
         {
             throw new ArgumentException("No parameter is left trainable: check the mode, the adapter targets and FrozenParameterPrefixes.", nameof(options));
         }
+
+        TrainableParameterNames = [.. _trainable.Select(t => t.Name)];
+        TrainableParameterCount = _trainable.Sum(t => t.Parameter.numel());
     }
 
     /// <summary>The model being trained (train mode; LoRA modules injected in LoRA mode).</summary>
@@ -64,10 +67,10 @@ public sealed class ContrastiveTrainer : IDisposable
     public Vlm2VecPreprocessor Preprocessor { get; }
 
     /// <summary>Names of the trainable parameters, in optimiser order.</summary>
-    public IReadOnlyList<string> TrainableParameterNames => [.. _trainable.Select(t => t.Name)];
+    public IReadOnlyList<string> TrainableParameterNames { get; }
 
     /// <summary>Trainable parameter elements.</summary>
-    public long TrainableParameterCount => _trainable.Sum(t => t.Parameter.numel());
+    public long TrainableParameterCount { get; }
 
     /// <summary>
     /// Loads (or randomly initialises) the model, builds its preprocessing, and sets up the trainable parameters:
@@ -150,7 +153,7 @@ public sealed class ContrastiveTrainer : IDisposable
         var sampler = new EpochBatchSampler([.. data.Select(e => e.Dataset)], o.BatchSize, o.Shuffle, o.HomogeneousBatches, o.Seed);
         var totalSteps = o.MaxSteps ?? Math.Max(1, (int)Math.Ceiling(o.Epochs * sampler.BatchesPerEpoch));
         var warmup = LinearWarmupSchedule.WarmupStepsFor(o, totalSteps);
-        var trajectory = TrainingRunDescription.TrajectoryJson(o, totalSteps, warmup, _adapterConfig, data.Count);
+        var trajectory = TrainingRunDescription.TrajectoryJson(o, totalSteps, warmup, _adapterConfig);
         var optionsFingerprint = TrainingRunDescription.Fingerprint(trajectory);
         var dataFingerprint = TrainingRunDescription.DataFingerprint(data);
 
@@ -195,7 +198,7 @@ public sealed class ContrastiveTrainer : IDisposable
         {
             manual_seed(o.Seed);
             File.WriteAllBytes(logPath, []);
-            TrainingCheckpoint.WriteDurably(Path.Combine(output, TrainingRunDescription.ArgsFileName), Encoding.UTF8.GetBytes(TrainingRunDescription.ArgsJson(o, trajectory)));
+            TrainingCheckpoint.WriteDurably(Path.Combine(output, TrainingRunDescription.ArgsFileName), Encoding.UTF8.GetBytes(TrainingRunDescription.ArgsJson(o, trajectory, data.Count)));
         }
 
         TrainingLog.Starting(
@@ -265,7 +268,7 @@ public sealed class ContrastiveTrainer : IDisposable
                         $"The loss became {loss} at step {state.Step + 1}; lower the learning rate or raise the temperature. The last checkpoint is '{lastCheckpoint ?? "(none)"}'.");
                 }
 
-                var gradientNorm = o.MaxGradNorm is > 0 ? nn.utils.clip_grad_norm_(parameters, o.MaxGradNorm.Value) : GradientNorm(parameters);
+                var gradientNorm = GradientClipping.ClipAndMeasure(parameters, o.MaxGradNorm);
                 optimizer.step();
 
                 state.Step++;
@@ -322,7 +325,7 @@ public sealed class ContrastiveTrainer : IDisposable
         var completed = state.Step >= totalSteps;
         string? adapterFolder = null;
         string? modelFolder = null;
-        if (completed)
+        if (completed || (timedOut && stepsThisRun > 0))
         {
             progress?.Report(new TrainingProgress { Phase = TrainingPhase.WritingOutputs, Step = state.Step, TotalSteps = totalSteps, Message = output });
             Model.eval();
@@ -423,21 +426,6 @@ public sealed class ContrastiveTrainer : IDisposable
     {
         using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write);
         stream.SetLength(Math.Min(length, stream.Length));
-    }
-
-    private static double GradientNorm(IReadOnlyList<Parameter> parameters)
-    {
-        using var scope = NewDisposeScope();
-        double sum = 0;
-        foreach (var parameter in parameters)
-        {
-            if (parameter.grad is { } grad)
-            {
-                sum += grad.to(ScalarType.Float64).pow(2).sum().item<double>();
-            }
-        }
-
-        return Math.Sqrt(sum);
     }
 
     private AdamW CreateOptimizer()

@@ -113,7 +113,10 @@ public sealed record ContrastiveTrainingOptions
     /// <summary>Passes over the data when <see cref="MaxSteps"/> is null (fractions allowed).</summary>
     public double Epochs { get; init; } = 1;
 
-    /// <summary>Stop (with a checkpoint, as on cancellation) after this much wall time; null for no limit.</summary>
+    /// <summary>
+    /// Stop after this much wall time (of this process) with a checkpoint and the outputs of the weights reached so far
+    /// (a later run with a larger limit continues from the checkpoint); null for no limit.
+    /// </summary>
     public TimeSpan? TimeLimit { get; init; }
 
     /// <summary>Peak learning rate (VLM2Vec V2: 5e-5; V1: 2e-5).</summary>

@@ -45,7 +45,7 @@ public sealed record TrainingResult
     /// <summary>The last checkpoint written (null if none).</summary>
     public string? LastCheckpoint { get; init; }
 
-    /// <summary>The PEFT adapter folder (LoRA mode, completed runs).</summary>
+    /// <summary>The PEFT adapter folder (LoRA mode; completed runs and runs stopped by the time limit).</summary>
     public string? AdapterFolder { get; init; }
 
     /// <summary>The full Hugging Face model folder (full mode, or LoRA with <see cref="ContrastiveTrainingOptions.MergeAdapter"/>).</summary>

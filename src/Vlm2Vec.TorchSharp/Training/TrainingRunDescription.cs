@@ -15,7 +15,7 @@ internal static class TrainingRunDescription
     public const string ArgsFileName = "training_args.json";
 
     /// <summary>The options that decide the trajectory, with the resolved step counts, as canonical JSON.</summary>
-    public static string TrajectoryJson(ContrastiveTrainingOptions o, int totalSteps, int warmupSteps, LoraConfig? adapter, int exampleCount)
+    public static string TrajectoryJson(ContrastiveTrainingOptions o, int totalSteps, int warmupSteps, LoraConfig? adapter)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -60,7 +60,6 @@ internal static class TrainingRunDescription
             w.WriteNumber("adam_epsilon", o.AdamEpsilon);
             w.WriteNumber("max_grad_norm", o.MaxGradNorm ?? 0);
             w.WriteNumber("seed", o.Seed);
-            w.WriteNumber("examples", exampleCount);
             var p = o.Preprocessing;
             w.WriteStartObject("preprocessing");
             w.WriteString("prompt_style", p.PromptStyle.ToString());
@@ -105,9 +104,10 @@ internal static class TrainingRunDescription
     }
 
     /// <summary>The full description written to <c>training_args.json</c>: the trajectory plus the run's bookkeeping options.</summary>
-    public static string ArgsJson(ContrastiveTrainingOptions o, string trajectoryJson)
+    public static string ArgsJson(ContrastiveTrainingOptions o, string trajectoryJson, int exampleCount)
     {
         var trajectory = System.Text.Json.Nodes.JsonNode.Parse(trajectoryJson)!.AsObject();
+        trajectory["examples"] = exampleCount;
         trajectory["output_folder"] = Path.GetFullPath(o.OutputFolder);
         trajectory["tokenizer_folder"] = o.TokenizerFolder is null ? null : Path.GetFullPath(o.TokenizerFolder);
         trajectory["save_every_steps"] = o.SaveEverySteps;

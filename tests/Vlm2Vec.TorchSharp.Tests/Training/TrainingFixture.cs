@@ -8,12 +8,12 @@ namespace Vlm2Vec.TorchSharp.Tests.Training;
 
 /// <summary>
 /// A tiny Qwen2-VL with the real Qwen2-VL tokenizer (vocabulary 151,936, hidden 32) saved as a Hugging Face folder, and
-/// small training sets: text pairs, and Caltech-101 images (shared data) shrunk to 56×56 (4 image tokens) by the pixel
-/// budget. Everything stays small so a training step takes milliseconds.
+/// small training sets: text pairs, and Caltech-101 images (shared data) shrunk to at most 56×56 pixels (16 patches,
+/// 4 image tokens) by the pixel budget. Everything stays small so a training step takes milliseconds.
 /// </summary>
 internal static class TrainingFixture
 {
-    /// <summary>Pixel budget that turns every image into 56×56 → grid (1, 4, 4) → 4 tokens.</summary>
+    /// <summary>Pixel budget of 56×56: every image keeps its aspect ratio within 3 136 pixels (at most 4 tokens).</summary>
     public static PreprocessorOptions Preprocessing { get; } = new()
     {
         ImageProcessor = new Vlm2Vec.Preprocessing.Qwen2VlImageProcessorOptions { MinPixels = 56 * 56, MaxPixels = 56 * 56 },
