@@ -35,6 +35,12 @@ internal sealed class CliEnvironment
     /// <summary>Applied to every <see cref="HubClientOptions"/> after the command line (tests: no token from the process environment, fast retries).</summary>
     public Action<HubClientOptions>? ConfigureHubClient { get; init; }
 
+    /// <summary>
+    /// The engines a <c>--model</c> folder of <c>eval</c> is opened with, the first that can open it wins (tests: a fake
+    /// engine). Null: the engines the tool carries (<see cref="Commands.ServeModelLoader.Engines"/>).
+    /// </summary>
+    public IReadOnlyList<IVlm2VecEncoderFactory>? EncoderFactories { get; init; }
+
     /// <summary>The current process's console.</summary>
     public static CliEnvironment FromProcess() => new()
     {

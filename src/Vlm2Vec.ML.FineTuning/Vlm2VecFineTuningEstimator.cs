@@ -128,7 +128,7 @@ public sealed class Vlm2VecFineTuningEstimator : IEstimator<Vlm2VecEmbeddingTran
             embedding.Preprocessing = training.Preprocessing;
         }
 
-        embedding.EncoderFactory = new TorchSharpVlm2VecEncoderFactory();
+        embedding.EncoderFactory = new TorchSharpEncoderFactory();
         return _transforms.EmbedWithVlm2Vec(embedding).Fit(input);
     }
 

@@ -137,8 +137,8 @@ public sealed class Vlm2VecEmbeddingEstimator : IEstimator<Vlm2VecEmbeddingTrans
 
         if (_options.EncoderFactory is { } factory && !EncoderFactoryResolver.CanRecreate(factory))
         {
-            return $"The engine {factory.GetType().FullName} cannot be recreated when the model is loaded (it needs to be a public type with a public " +
-                "parameterless constructor), so this Vlm2Vec transformer cannot be saved.";
+            return $"The engine {factory.GetType().FullName} cannot be recreated when the model is loaded (it needs to be a public type with a public constructor " +
+                "callable without arguments), so this Vlm2Vec transformer cannot be saved.";
         }
 
         return null;

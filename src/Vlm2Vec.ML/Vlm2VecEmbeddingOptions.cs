@@ -49,7 +49,7 @@ public sealed class Vlm2VecEmbeddingOptions
     /// <summary>
     /// The engine that opens <see cref="ModelPath"/>; null picks one from the folder's content (see
     /// <see cref="ModelPath"/>). Its type is recorded in a saved model and created again when the model is loaded, so it
-    /// needs a public parameterless constructor for <c>Model.Save</c> to succeed.
+    /// needs a public constructor callable without arguments for <c>Model.Save</c> to succeed.
     /// </summary>
     public IVlm2VecEncoderFactory? EncoderFactory { get; set; }
 

@@ -13,9 +13,12 @@ internal static class CliHarness
         string[] args,
         IReadOnlyDictionary<string, string>? environment = null,
         bool terminal = false,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        StringWriter? stdout = null,
+        IReadOnlyList<IVlm2VecEncoderFactory>? engines = null)
     {
-        using var stdout = new StringWriter();
+        // A caller-supplied stdout can be read while the command runs (serve prints its address, then keeps going).
+        stdout ??= new StringWriter();
         using var stderr = new StringWriter();
         var syncOut = TextWriter.Synchronized(stdout);
         var syncError = TextWriter.Synchronized(stderr);
@@ -29,6 +32,7 @@ internal static class CliHarness
             TerminalWidth = 120,
             GetVariable = name => environment?.GetValueOrDefault(name),
             ConfigureHubClient = ConfigureForTests,
+            EncoderFactories = engines,
         };
         var exitCode = await CliApplication.RunAsync(args, cli, cancellationToken);
         syncOut.Flush();

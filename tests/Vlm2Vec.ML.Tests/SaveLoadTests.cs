@@ -134,7 +134,7 @@ public sealed class SaveLoadTests : IDisposable
         var transformer = ml.Transforms.EmbedWithVlm2Vec(options).Fit(data);
         Assert.False(transformer.CanSave);
         var error = Assert.Throws<NotSupportedException>(() => ml.Model.Save(transformer, data.Schema, new MemoryStream()));
-        Assert.Contains("public parameterless constructor", error.Message);
+        Assert.Contains("public constructor callable without arguments", error.Message);
     }
 
     private sealed class Scored

@@ -49,7 +49,7 @@ public sealed class TorchSharpEndToEndTests : IDisposable
         var fresh = new MLContext(seed: 5);
         var loaded = fresh.Model.Load(path, out _);
         var spec = SavedSpecs.Read(fresh, loaded).Single();
-        Assert.Equal("Vlm2Vec.TorchSharp.TorchSharpVlm2VecEncoderFactory, Vlm2Vec.TorchSharp", spec.EncoderFactoryType);
+        Assert.Equal("Vlm2Vec.TorchSharp.TorchSharpEncoderFactory, Vlm2Vec.TorchSharp", spec.EncoderFactoryType);
         var reloaded = fresh.Data.CreateEnumerable<Featured>(loaded.Transform(fresh.Data.LoadFromEnumerable(rows)), reuseRowObject: false).ToList();
         for (var i = 0; i < rows.Length; i++)
         {

@@ -237,7 +237,7 @@ public sealed class Vlm2VecEmbedder
             var vectors = await EncodeRowsAsync(rows, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < rows.Length; i++)
             {
-                Record(results, EmbeddingItemResult.Success(window[batch[i]].Index, vectors[i]), failFast);
+                Record(results, EmbeddingItemResult.Success(window[batch[i]].Index, vectors[i], rows[i].Length), failFast);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException && batch.Count > 1)

@@ -115,6 +115,22 @@ public sealed class Vlm2VecPreprocessor
         return new Vlm2VecPreprocessor(config, tokenizer, imageProcessor, options, logger);
     }
 
+    /// <summary>
+    /// The same model's preprocessing (config, tokenizer, image processor settings) with other options: limits, token
+    /// budget, truncation policy. A server uses it to apply its own request limits to an encoder's preprocessing.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This preprocessor was built with a custom image stage.</exception>
+    public Vlm2VecPreprocessor WithOptions(PreprocessorOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (_images is not Qwen2VlImagePipeline qwen)
+        {
+            throw new InvalidOperationException("WithOptions needs the Qwen2-VL image stage; this preprocessor was built with a custom one.");
+        }
+
+        return new Vlm2VecPreprocessor(Config, Tokenizer, qwen.Processor.Config, options, logger ?? _logger);
+    }
+
     /// <summary>The model string of an input (spec §1.2), before placeholder expansion.</summary>
     /// <exception cref="InvalidInputException">The input is invalid or its placeholders do not match its images.</exception>
     public string FormatPrompt(MultimodalInput input) => Formatter.Format(input);

@@ -10,10 +10,10 @@ namespace Vlm2Vec.ML;
 internal static class EncoderFactoryResolver
 {
     /// <summary>The ONNX Runtime engine: model bundles with a <c>vlm2vec.json</c> manifest.</summary>
-    public const string OnnxRuntimeFactoryType = "Vlm2Vec.OnnxRuntime.OnnxVlm2VecEncoderFactory, Vlm2Vec.OnnxRuntime";
+    public const string OnnxRuntimeFactoryType = "Vlm2Vec.OnnxRuntime.OnnxRuntimeEncoderFactory, Vlm2Vec.OnnxRuntime";
 
     /// <summary>The TorchSharp engine: Hugging Face checkpoint folders (<c>config.json</c> + safetensors).</summary>
-    public const string TorchSharpFactoryType = "Vlm2Vec.TorchSharp.TorchSharpVlm2VecEncoderFactory, Vlm2Vec.TorchSharp";
+    public const string TorchSharpFactoryType = "Vlm2Vec.TorchSharp.TorchSharpEncoderFactory, Vlm2Vec.TorchSharp";
 
     /// <summary>The factory type name recorded for <paramref name="modelPath"/>.</summary>
     /// <exception cref="ArgumentException">The folder does not exist or holds no model this library knows.</exception>
@@ -51,8 +51,13 @@ internal static class EncoderFactoryResolver
     public static bool CanRecreate(IVlm2VecEncoderFactory factory)
     {
         var type = factory.GetType();
-        return type.IsPublic && !type.IsAbstract && type.GetConstructor(Type.EmptyTypes) is not null;
+        return type.IsPublic && !type.IsAbstract && DefaultConstructor(type) is not null;
     }
+
+    /// <summary>A public constructor callable without arguments: parameterless, or with only optional parameters.</summary>
+    private static ConstructorInfo? DefaultConstructor(Type type) =>
+        type.GetConstructor(Type.EmptyTypes)
+        ?? type.GetConstructors().FirstOrDefault(c => c.GetParameters().All(p => p.IsOptional));
 
     /// <summary>Creates the factory recorded as <paramref name="typeName"/>.</summary>
     /// <exception cref="InvalidOperationException">The engine's assembly is not referenced, or the type cannot be created.</exception>
@@ -81,9 +86,18 @@ internal static class EncoderFactoryResolver
             throw new InvalidOperationException($"'{typeName}' is not an IVlm2VecEncoderFactory.");
         }
 
+        var constructor = DefaultConstructor(type)
+            ?? throw new InvalidOperationException($"The Vlm2Vec engine '{typeName}' could not be created: it needs a public constructor callable without arguments.");
         try
         {
-            return (IVlm2VecEncoderFactory)Activator.CreateInstance(type)!;
+            var parameters = constructor.GetParameters();
+            var arguments = new object?[parameters.Length];
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                arguments[i] = parameters[i].HasDefaultValue ? parameters[i].DefaultValue : null;
+            }
+
+            return (IVlm2VecEncoderFactory)constructor.Invoke(arguments);
         }
         catch (Exception ex) when (ex is MissingMethodException or TargetInvocationException or MemberAccessException)
         {

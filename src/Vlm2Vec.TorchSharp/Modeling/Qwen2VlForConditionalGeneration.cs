@@ -111,6 +111,7 @@ public sealed class Qwen2VlForConditionalGeneration : nn.Module<Qwen2VlForwardIn
     {
         ArgumentNullException.ThrowIfNull(config);
         options ??= new Qwen2VlRandomInitOptions();
+        TorchSharpRuntime.EnsureLoaded();
         var result = new Qwen2VlForConditionalGeneration(config, options.DType, options.AttentionImplementation, options.IncludeLanguageModelHead);
         Qwen2VlInitializer.Initialize(result, options.Seed, options.InitializerRange, config.PadTokenId);
         result.eval();
