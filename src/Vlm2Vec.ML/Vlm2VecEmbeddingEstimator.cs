@@ -122,6 +122,7 @@ public sealed class Vlm2VecEmbeddingEstimator : IEstimator<Vlm2VecEmbeddingTrans
             Role = _options.Role,
             OutputColumn = _options.OutputColumnName,
             RowErrors = _options.RowErrors,
+            BatchSize = _options.BatchSize,
         };
         var opened = ModelSessions.Encoder(spec, _options.EncoderFactory, new HostLoggerFactory(_host));
         return spec with { Dimension = opened.Info.Dimension, ModelId = opened.Info.ModelId };

@@ -90,6 +90,66 @@ public sealed class SaveLoadTests : IDisposable
     }
 
     [Fact]
+    public void LoadWithVlm2Vec_restores_batched_embedding_in_a_reloaded_pipeline_and_saves_back()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = TestRows.Photos(20);
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var options = _model.Options(image: "ImagePath", text: "Caption");
+        options.ImageFolder = TestRows.CaltechFolder;
+        options.OutputColumnName = "Features";
+        options.BatchSize = 10;
+        var model = ml.Transforms.EmbedWithVlm2Vec(options)
+            .AppendCacheCheckpoint(ml)
+            .Append(ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label"))
+            .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("LabelKey", "Features", maximumNumberOfIterations: 5))
+            .Fit(data);
+        var expected = ml.Data.CreateEnumerable<Scored>(model.Transform(data), reuseRowObject: false).ToList();
+        var path = Path.Combine(_model.Path, "pipeline.zip");
+        ml.Model.Save(model, data.Schema, path);
+        ModelSessions.ReleaseFolder(_model.Path);
+
+        var fresh = new MLContext(seed: 2);
+        var log = new List<string>();
+        fresh.Log += (_, e) =>
+        {
+            lock (log)
+            {
+                log.Add(e.Message);
+            }
+        };
+        var loaded = fresh.Model.LoadWithVlm2Vec(path, out _);
+        var step = Assert.Single(Flatten(loaded).OfType<Vlm2VecEmbeddingTransformer>());
+        Assert.Equal((24, "Features", Path.GetFullPath(_model.Path)), (step.Dimension, step.OutputColumnName, step.ModelPath));
+
+        // The first Transform opens the model; 20 rows read 10 at a time are two encoder calls, not twenty.
+        var freshRows = fresh.Data.LoadFromEnumerable(rows);
+        var scored = fresh.Data.CreateEnumerable<Scored>(loaded.Transform(freshRows), reuseRowObject: false).ToList();
+        Assert.Equal(2, HashingEncoderFactory.OpenedAt(_model.Path).Calls);
+        Assert.Equal(expected.Select(e => e.Score), scored.Select(s => s.Score));
+
+        // It saves back to the same form, which plain Model.Load reads.
+        var again = Path.Combine(_model.Path, "again.zip");
+        fresh.Model.Save(loaded, freshRows.Schema, again);
+        var plain = new MLContext(seed: 3).Model.Load(again, out _);
+        Assert.Empty(Flatten(plain).OfType<Vlm2VecEmbeddingTransformer>());
+        var replayed = fresh.Data.CreateEnumerable<Scored>(plain.Transform(freshRows), reuseRowObject: false).ToList();
+        Assert.Equal(expected.Select(e => e.Score), replayed.Select(s => s.Score));
+    }
+
+    private static IEnumerable<ITransformer> Flatten(ITransformer transformer)
+    {
+        yield return transformer;
+        if (transformer is TransformerChain<ITransformer> chain)
+        {
+            foreach (var inner in chain.SelectMany(Flatten))
+            {
+                yield return inner;
+            }
+        }
+    }
+
+    [Fact]
     public void The_device_defaults_to_the_contexts_GPU_and_is_recorded()
     {
         var ml = new MLContext(seed: 1) { GpuDeviceId = 1 };

@@ -59,6 +59,9 @@ internal sealed record EmbeddingSpec
 
     public Vlm2VecRowErrorHandling RowErrors { get; init; }
 
+    /// <summary>Rows a batching cursor reads ahead (<see cref="Vlm2VecEmbeddingOptions.BatchSize"/>).</summary>
+    public int BatchSize { get; init; } = 64;
+
     /// <summary>The part of the spec that identifies an open model (one encoder per distinct value).</summary>
     [JsonIgnore]
     public string ModelKey => EncoderInstanceKey is not null
