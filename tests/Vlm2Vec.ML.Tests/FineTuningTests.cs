@@ -137,6 +137,44 @@ public sealed class FineTuningTests : IDisposable
     }
 
     [Fact]
+    public void Text_pairs_with_a_hard_negatives_column_train_in_full_mode()
+    {
+        var (ml, log) = Context();
+        string[] colours = ["red", "green", "blue", "yellow"];
+        var rows = Enumerable.Range(0, 12).Select(i => new TextPair
+        {
+            Question = $"what colour is item {i}?",
+            Answer = colours[i % 4],
+            Negatives = [colours[(i + 1) % 4], colours[(i + 2) % 4]],
+        }).ToArray();
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var options = Options();
+        options.QueryImageColumnName = null;
+        options.QueryTextColumnName = "Question";
+        options.PositiveTextColumnName = "Answer";
+        options.NegativesColumnName = "Negatives";
+        options.Training = options.Training! with { Mode = FineTuningMode.Full, HardNegatives = 2, MaxSteps = 2, BatchSize = 4 };
+        var estimator = ml.Transforms.FineTuneVlm2Vec(options);
+        var transformer = estimator.Fit(data);
+        Assert.True(estimator.LastTrainingResult!.Completed);
+        Assert.Equal(_runs.Combine("run", "model"), transformer.ModelPath);
+        Assert.Contains(log, m => m.Contains("Vlm2Vec fine-tuning: 12 pairs, Full mode", StringComparison.Ordinal));
+        var vectors = transformer.Transform(data).GetColumn<float[]>("Features").ToList();
+        Assert.Equal(12, vectors.Count);
+        Assert.All(vectors, v => Assert.Equal(1.0, Math.Sqrt(v.Sum(x => (double)x * x)), 4));
+        ModelSessions.ReleaseFolder(transformer.ModelPath!);
+    }
+
+    public sealed class TextPair
+    {
+        public string Question { get; set; } = "";
+
+        public string Answer { get; set; } = "";
+
+        public string[] Negatives { get; set; } = [];
+    }
+
+    [Fact]
     public void Pair_columns_are_checked_with_clear_messages()
     {
         var ml = new MLContext(seed: 1);
