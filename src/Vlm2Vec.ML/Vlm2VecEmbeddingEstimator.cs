@@ -16,6 +16,7 @@ public sealed class Vlm2VecEmbeddingEstimator : IEstimator<Vlm2VecEmbeddingTrans
     private readonly string? _modelPath;
     private readonly string? _factoryType;
     private readonly string? _device;
+    private readonly bool _fallbackToCpu;
 
     internal Vlm2VecEmbeddingEstimator(TransformsCatalog transforms, Vlm2VecEmbeddingOptions options)
     {
@@ -53,6 +54,7 @@ public sealed class Vlm2VecEmbeddingEstimator : IEstimator<Vlm2VecEmbeddingTrans
             _modelPath = Path.GetFullPath(options.ModelPath);
             _factoryType = options.EncoderFactory is { } factory ? EncoderFactoryResolver.NameOf(factory) : EncoderFactoryResolver.ForFolder(_modelPath);
             _device = options.Device ?? (HostEnvironments.GpuDeviceId(environment) is int gpu ? $"cuda:{gpu}" : null);
+            _fallbackToCpu = options.Device is null && HostEnvironments.FallbackToCpu(environment);
         }
     }
 
@@ -111,6 +113,7 @@ public sealed class Vlm2VecEmbeddingEstimator : IEstimator<Vlm2VecEmbeddingTrans
             EncoderFactoryType = _factoryType,
             EncoderInstanceKey = _options.Encoder is { } encoder ? ModelSessions.RegisterInstance(encoder) : null,
             Device = _device,
+            FallbackToCpu = _fallbackToCpu,
             Preprocessing = _options.Preprocessing,
             Batching = _options.Batching,
             Image = kind,

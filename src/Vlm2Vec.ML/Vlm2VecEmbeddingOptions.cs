@@ -61,7 +61,8 @@ public sealed class Vlm2VecEmbeddingOptions
 
     /// <summary>
     /// The device, in the engine's words (<c>cpu</c>, <c>cuda</c>, <c>cuda:1</c>); null takes <c>MLContext.GpuDeviceId</c>
-    /// (<c>cuda:N</c> when set) and otherwise lets the engine choose.
+    /// (<c>cuda:N</c> when set; with <c>MLContext.FallbackToCpu</c> an engine that cannot use it runs on the CPU, with a
+    /// logged warning) and otherwise lets the engine choose.
     /// </summary>
     public string? Device { get; set; }
 

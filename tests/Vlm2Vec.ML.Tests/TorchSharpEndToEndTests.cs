@@ -58,6 +58,30 @@ public sealed class TorchSharpEndToEndTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_GPU_asked_for_through_the_context_falls_back_to_the_CPU_only_when_the_context_allows_it()
+    {
+        var rows = TestRows.Photos(2);
+        var strict = new MLContext(seed: 1) { GpuDeviceId = 0 };
+        var error = Assert.Throws<NotSupportedException>(() =>
+            strict.Transforms.EmbedWithVlm2Vec("Features", _model.Path, textColumnName: "Caption").Fit(strict.Data.LoadFromEnumerable(rows)));
+        Assert.Contains("device 'cuda:0'", error.Message);
+
+        var lenient = new MLContext(seed: 1) { GpuDeviceId = 0, FallbackToCpu = true };
+        var log = new List<string>();
+        lenient.Log += (_, e) =>
+        {
+            lock (log)
+            {
+                log.Add(e.Message);
+            }
+        };
+        var data = lenient.Data.LoadFromEnumerable(rows);
+        var vectors = lenient.Transforms.EmbedWithVlm2Vec("Features", _model.Path, textColumnName: "Caption").Fit(data).Transform(data).GetColumn<float[]>("Features").ToList();
+        Assert.Equal(2, vectors.Count);
+        Assert.Contains(log, m => m.Contains("Kind=Warning", StringComparison.Ordinal) && m.Contains("FallbackToCpu is set", StringComparison.Ordinal));
+    }
+
     private static double Cosine(float[] a, float[] b)
     {
         double dot = 0, na = 0, nb = 0;

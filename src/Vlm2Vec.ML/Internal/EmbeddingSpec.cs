@@ -32,6 +32,9 @@ internal sealed record EmbeddingSpec
 
     public string? Device { get; init; }
 
+    /// <summary>Open on the CPU when the engine refuses <see cref="Device"/> (<c>MLContext.FallbackToCpu</c>).</summary>
+    public bool FallbackToCpu { get; init; }
+
     public PreprocessorOptions Preprocessing { get; init; } = new();
 
     public EmbedderOptions Batching { get; init; } = new();
@@ -66,7 +69,7 @@ internal sealed record EmbeddingSpec
     [JsonIgnore]
     public string ModelKey => EncoderInstanceKey is not null
         ? "instance:" + EncoderInstanceKey
-        : JsonSerializer.Serialize(new { ModelPath, EncoderFactoryType, Device, Preprocessing }, Json);
+        : JsonSerializer.Serialize(new { ModelPath, EncoderFactoryType, Device, FallbackToCpu, Preprocessing }, Json);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

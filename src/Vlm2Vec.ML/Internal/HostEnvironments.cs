@@ -31,4 +31,8 @@ internal static class HostEnvironments
     /// </summary>
     public static int? GpuDeviceId(IHostEnvironment environment) =>
         environment.GetType().GetProperty("GpuDeviceId", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(environment) as int?;
+
+    /// <summary>The environment's <c>FallbackToCpu</c> (<c>MLContext.FallbackToCpu</c>), read the same way; false when unreadable.</summary>
+    public static bool FallbackToCpu(IHostEnvironment environment) =>
+        environment.GetType().GetProperty("FallbackToCpu", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(environment) is true;
 }

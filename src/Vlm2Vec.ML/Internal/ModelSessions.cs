@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 
 namespace Vlm2Vec.ML;
 
@@ -118,7 +119,18 @@ internal static class ModelSessions
         }
 
         factory ??= EncoderFactoryResolver.Create(spec.EncoderFactoryType);
-        var encoder = factory.Create(new Vlm2VecEncoderOptions { ModelPath = spec.ModelPath, Device = spec.Device, Preprocessing = spec.Preprocessing, LoggerFactory = loggerFactory });
+        var options = new Vlm2VecEncoderOptions { ModelPath = spec.ModelPath, Device = spec.Device, Preprocessing = spec.Preprocessing, LoggerFactory = loggerFactory };
+        IVlm2VecEncoder encoder;
+        try
+        {
+            encoder = factory.Create(options);
+        }
+        catch (NotSupportedException ex) when (spec.FallbackToCpu && spec.Device is not null && !spec.Device.Equals("cpu", StringComparison.OrdinalIgnoreCase))
+        {
+            loggerFactory?.CreateLogger("Vlm2Vec.ML").LogWarning("The {Engine} engine cannot use device '{Device}' ({Reason}); MLContext.FallbackToCpu is set, so the model runs on the CPU.", factory.Engine, spec.Device, ex.Message);
+            encoder = factory.Create(options with { Device = "cpu" });
+        }
+
         if (spec.Dimension != 0 && encoder.Info.Dimension != spec.Dimension)
         {
             var found = encoder.Info.Dimension;
