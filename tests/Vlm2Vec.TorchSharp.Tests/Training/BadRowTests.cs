@@ -6,6 +6,7 @@ using Vlm2Vec.TorchSharp.Training;
 namespace Vlm2Vec.TorchSharp.Tests.Training;
 
 /// <summary>Unusable rows are reported with their line and skipped (counted, logged) or fail the run; never silent.</summary>
+[Collection(TrainingCollection.Name)]
 public sealed class BadRowTests : TorchTestBase, IClassFixture<BaseModelFixture>
 {
     private readonly BaseModelFixture _base;

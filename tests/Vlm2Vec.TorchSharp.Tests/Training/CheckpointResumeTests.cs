@@ -6,6 +6,7 @@ using Vlm2Vec.TorchSharp.Training;
 namespace Vlm2Vec.TorchSharp.Tests.Training;
 
 /// <summary>Checkpoints are atomic, and a stopped run resumes on exactly the uninterrupted trajectory.</summary>
+[Collection(TrainingCollection.Name)]
 public sealed class CheckpointResumeTests : TorchTestBase, IClassFixture<BaseModelFixture>
 {
     private readonly BaseModelFixture _base;

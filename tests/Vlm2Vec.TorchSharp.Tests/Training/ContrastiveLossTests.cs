@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Vlm2Vec.TorchSharp.Tests.Training;
 
 /// <summary>InfoNCE (spec §1.5, §1.6) against values worked out by hand.</summary>
+[Collection(TrainingCollection.Name)]
 public sealed class ContrastiveLossTests : TorchTestBase
 {
     // q1 = (1, 0), q2 = (0, 1); t1 = (0.6, 0.8), t2 = (1, 0).

@@ -8,8 +8,12 @@ using T = Vlm2Vec.TorchSharp.Tests.Modeling.TinyQwen2Vl;
 namespace Vlm2Vec.TorchSharp.Tests.Training;
 
 /// <summary>GradCache (spec §1.7) gives the gradients of the full batch.</summary>
+[Collection(TrainingCollection.Name)]
 public sealed class GradCacheTests : TorchTestBase
 {
+    // One intra-op thread: much faster for these tiny ops on a busy machine (the training tests run alone anyway).
+    public GradCacheTests() => set_num_threads(1);
+
     [Fact]
     public void Dropout_off_chunk_4_gradients_equal_the_plain_full_batch_gradients_for_32_pairs()
     {

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Vlm2Vec.TorchSharp.Tests.Training;
 
 /// <summary>Learning-rate schedule, gradient clipping and the data order.</summary>
+[Collection(TrainingCollection.Name)]
 public sealed class ScheduleAndSamplingTests : TorchTestBase
 {
     [Theory]

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace Vlm2Vec.TorchSharp.Tests.Training;
 
 /// <summary>Which parameters a run updates: adapters only (LoRA/DoRA, vision frozen), or everything (full).</summary>
+[Collection(TrainingCollection.Name)]
 public sealed class TrainerParameterTests : TorchTestBase, IClassFixture<BaseModelFixture>
 {
     private readonly BaseModelFixture _base;

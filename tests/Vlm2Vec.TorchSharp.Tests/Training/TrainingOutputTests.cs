@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 namespace Vlm2Vec.TorchSharp.Tests.Training;
 
 /// <summary>The final outputs load with the existing loaders and embed exactly like the trained model.</summary>
+[Collection(TrainingCollection.Name)]
 public sealed class TrainingOutputTests : TorchTestBase, IClassFixture<BaseModelFixture>
 {
     private readonly BaseModelFixture _base;
