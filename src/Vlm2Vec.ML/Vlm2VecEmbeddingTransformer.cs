@@ -17,7 +17,9 @@ namespace Vlm2Vec.ML;
 /// <para><c>mlContext.Model.Save</c> stores the transformer as a chain of public ML.NET transforms whose settings
 /// record the model folder by absolute path (the model itself is not copied into the zip) and the engine that opens it;
 /// <c>mlContext.Model.Load</c> gives back an ordinary <c>TransformerChain</c> that reopens the model from that path the
-/// first time it embeds, and embeds row by row. A transformer over an encoder object cannot be saved.</para>
+/// first time it embeds, and embeds row by row; <see cref="Vlm2VecModelOperations.LoadWithVlm2Vec(ModelOperationsCatalog, string, out DataViewSchema)"/>
+/// loads the same file with this transformer (and its batching) back in place. A transformer over an encoder object
+/// cannot be saved.</para>
 /// </remarks>
 public sealed class Vlm2VecEmbeddingTransformer : ITransformer
 {
