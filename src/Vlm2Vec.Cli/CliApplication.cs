@@ -25,11 +25,7 @@ internal static class CliApplication
     ];
 
     /// <summary>Verbs of the product that are not implemented yet (listed in the root help and docs/cli.md).</summary>
-<<<<<<< HEAD
-    public static IReadOnlyList<string> PlannedVerbs { get; } = ["embed", "index", "search", "convert", "eval", "serve", "bench", "demo"];
-=======
-    public static IReadOnlyList<string> PlannedVerbs { get; } = ["embed", "index", "search", "convert", "train", "bench", "demo"];
->>>>>>> mlnet
+    public static IReadOnlyList<string> PlannedVerbs { get; } = ["embed", "index", "search", "convert", "bench", "demo"];
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the process exit code. Never throws for a failing verb.</summary>
     public static async Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken = default)

@@ -46,12 +46,8 @@ internal static class CliErrorHandler
         HubException { Kind: HubErrorKind.InvalidRepositoryId } => ExitCodes.UsageError,
         HubException => ExitCodes.NetworkError,
         ModelFormatException => ExitCodes.ModelError,
-<<<<<<< HEAD
         InvalidInputException or InputTooLongException or ImageDecodeException or BatchItemException or TrainingDataException => ExitCodes.InputError,
-=======
-        InvalidInputException or InputTooLongException or ImageDecodeException or BatchItemException => ExitCodes.InputError,
         Evaluation.EvaluationDataException => ExitCodes.InputError,
->>>>>>> mlnet
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException => ExitCodes.InputError,
         HttpRequestException or SocketException => ExitCodes.NetworkError,
         ArgumentException => ExitCodes.UsageError,
