@@ -23,6 +23,16 @@ internal sealed class SampleOptions
 
     public int? Threads { get; private set; }
 
+    public bool FineTune { get; private set; }
+
+    public int FineTuneSteps { get; private set; } = 60;
+
+    public double LearningRate { get; private set; } = 1e-3;
+
+    public bool FullFineTuning { get; private set; }
+
+    public string? RunFolder { get; private set; }
+
     public static string Usage => """
         Image classification with Vlm2Vec embeddings and ML.NET's SdcaMaximumEntropy.
 
@@ -41,6 +51,12 @@ internal sealed class SampleOptions
           --test <n>                held-out test images (default 500)
           --seed <n>                sampling and trainer seed (default 7)
           --threads <n>             libtorch CPU threads (default: libtorch's)
+        Fine-tuning (runs the same pipeline a second time with FineTuneVlm2Vec in front, and prints both accuracies):
+          --fine-tune               train the model contrastively on the training split (image -> its class name)
+          --steps <n>               optimiser steps (default 60; batch 32)
+          --learning-rate <x>       peak learning rate (default 1e-3)
+          --full                    full fine-tuning instead of LoRA/DoRA (VLM2Vec-V2.0's adapter)
+          --run-folder <folder>     where checkpoints and the fine-tuned model go (default: a new temp folder)
         """;
 
     public static SampleOptions Parse(string[] args)
@@ -60,6 +76,11 @@ internal sealed class SampleOptions
                 case "--test": options.TestCount = Count(); break;
                 case "--seed": options.Seed = Count(); break;
                 case "--threads": options.Threads = Count(); break;
+                case "--fine-tune": options.FineTune = true; break;
+                case "--steps": options.FineTuneSteps = Count(); break;
+                case "--learning-rate": options.LearningRate = double.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--full": options.FullFineTuning = true; break;
+                case "--run-folder": options.RunFolder = Value(); break;
                 case "-h" or "--help": throw new ArgumentException(string.Empty);
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
