@@ -82,6 +82,37 @@ public sealed class TorchSharpParityTests(RandomModels models, ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_float16_embedding_table_is_the_float32_bundle_with_rounded_rows_at_half_the_size()
+    {
+        var root = Path.Combine(models.Root, "fp16-table");
+        using var scope = NewDisposeScope();
+        var original = models.Model.state_dict();
+        var rounded = original.ToDictionary(kv => kv.Key, kv => kv.Key == "model.embed_tokens.weight" ? kv.Value.to(ScalarType.Float16).to(ScalarType.Float32) : kv.Value);
+        var options = new Vlm2VecExportOptions { TokenizerFolder = models.TokenizerFolder, Overwrite = true };
+        var plainFolder = Path.Combine(root, "rounded-fp32-table");
+        var halfFolder = Path.Combine(root, "rounded-fp16-table");
+        var originalHalfFolder = Path.Combine(root, "original-fp16-table");
+        await Vlm2VecOnnxExporter.ExportAsync(models.Config, rounded, plainFolder, options);
+        await Vlm2VecOnnxExporter.ExportAsync(models.Config, rounded, halfFolder, new Vlm2VecExportOptions { TokenizerFolder = models.TokenizerFolder, Overwrite = true, Float16EmbeddingTable = true });
+        await Vlm2VecOnnxExporter.ExportAsync(models.Config, original, originalHalfFolder, new Vlm2VecExportOptions { TokenizerFolder = models.TokenizerFolder, Overwrite = true, Float16EmbeddingTable = true });
+
+        using var plain = OnnxVlm2VecEncoder.FromBundle(plainFolder);
+        using var half = OnnxVlm2VecEncoder.FromBundle(halfFolder);
+        using var originalHalf = OnnxVlm2VecEncoder.FromBundle(originalHalfFolder);
+        var batch = Batch(plain, "mixed");
+
+        // float16 → float32 is exact: with pre-rounded rows the two bundles compute the same thing.
+        Assert.True(Numerics.MaxAbs((await plain.EncodeAsync(batch)).SelectMany(row => row).ToArray(), await half.EncodeAsync(batch)) <= 1e-6);
+        var tableBytes = models.Config.VocabSize * (long)models.Config.HiddenSize * 2;
+        var saved = new FileInfo(Path.Combine(plainFolder, "text.onnx_data")).Length - new FileInfo(Path.Combine(halfFolder, "text.onnx_data")).Length;
+        Assert.InRange(saved, tableBytes - 8192, tableBytes + 8192);
+
+        // From the unrounded checkpoint, the rounding of the input rows barely moves the embeddings.
+        var cosine = Numerics.MinCosine(Embeddings(models.Model, batch), await originalHalf.EncodeAsync(batch));
+        Assert.True(cosine >= 0.9999, $"fp16 table: minimum cosine {cosine:F6}");
+    }
+
+    [Fact]
     public void The_adapter_changes_the_embeddings()
     {
         using var ort = OnnxVlm2VecEncoder.FromBundle(models.Bundle());

@@ -58,6 +58,11 @@ internal sealed class ConvertCommand : VerbCommand
         HelpName = "n",
     };
 
+    private readonly Option<bool> _float16Embeddings = new("--fp16-embeddings")
+    {
+        Description = "fp32 bundles: store the token-embedding table in fp16 (halves small models, whose 151,936-row table is most of the bundle).",
+    };
+
     private readonly Option<bool> _overwrite = new("--overwrite")
     {
         Description = "Replace an existing bundle at --to (a folder that is not a bundle is never replaced).",
@@ -73,6 +78,7 @@ internal sealed class ConvertCommand : VerbCommand
         Options.Add(_tokenizer);
         Options.Add(_modelId);
         Options.Add(_maxTokens);
+        Options.Add(_float16Embeddings);
         Options.Add(_overwrite);
         _dtype.AcceptOnlyFromAmong("fp32", "fp16", "float32", "float16");
     }
@@ -123,6 +129,7 @@ internal sealed class ConvertCommand : VerbCommand
                 TokenizerFolder = parseResult.GetValue(_tokenizer),
                 ModelId = parseResult.GetValue(_modelId),
                 MaxTokens = parseResult.GetValue(_maxTokens),
+                Float16EmbeddingTable = parseResult.GetValue(_float16Embeddings),
                 Overwrite = overwrite,
                 Progress = new ExportProgressObserver(view),
             };

@@ -16,7 +16,10 @@ internal sealed class ExportWeights(IReadOnlyDictionary<string, Tensor> stateDic
     public DataType StoreAs { get; } = storeAs;
 
     /// <summary>A tensor as-is (norm weights, biases, the embedding table), under its own name.</summary>
-    public string Tensor(OnnxGraphBuilder g, string name)
+    public string Tensor(OnnxGraphBuilder g, string name) => Tensor(g, name, StoreAs);
+
+    /// <summary>A tensor as-is, stored in <paramref name="storeAs"/> rather than the bundle's dtype.</summary>
+    public string Tensor(OnnxGraphBuilder g, string name, DataType storeAs)
     {
         if (g.HasValue(name))
         {
@@ -24,7 +27,7 @@ internal sealed class ExportWeights(IReadOnlyDictionary<string, Tensor> stateDic
         }
 
         var source = Get(name);
-        return g.AddDeferredInitializer(name, source.shape, StoreAs, () => Floats(source));
+        return g.AddDeferredInitializer(name, source.shape, storeAs, () => Floats(source));
     }
 
     /// <summary>Concatenated 1-D tensors (fused projection biases), stored as <paramref name="name"/>.</summary>

@@ -10,6 +10,12 @@ internal sealed record Qwen2VlGraphOptions
     /// <summary>Weight and activation dtype (float32 or float16); graph inputs and outputs stay float32/int64.</summary>
     public DataType DType { get; init; } = DataType.Float;
 
+    /// <summary>
+    /// The dtype the token-embedding table is stored in when it differs from <see cref="DType"/> (null: <see cref="DType"/>).
+    /// A float16 table in a float32 graph is gathered and then cast to float32.
+    /// </summary>
+    public DataType? EmbeddingTableDType { get; init; }
+
     /// <summary>The decoder's attention kernel.</summary>
     public AttentionFormulation DecoderAttention { get; init; } = AttentionFormulation.MultiHeadAttention;
 

@@ -106,7 +106,12 @@ internal sealed class Qwen2VlOnnxGraphs(Qwen2VlConfig config, ExportWeights weig
         string embeds;
         using (g.Scope("model/embed_tokens"))
         {
-            embeds = g.Gather(weights.Tensor(g, "model.embed_tokens.weight"), ids);
+            var tableType = options.EmbeddingTableDType ?? DType;
+            embeds = g.Gather(weights.Tensor(g, "model.embed_tokens.weight", tableType), ids);
+            if (tableType != DType)
+            {
+                embeds = g.Cast(embeds, DType);
+            }
         }
 
         using (g.Scope("image_scatter"))

@@ -6,6 +6,14 @@ public sealed class Vlm2VecExportOptions
     /// <summary>Weight dtype: float32 for CPU serving (default), float16 for GPU serving.</summary>
     public Vlm2VecExportDType DType { get; init; } = Vlm2VecExportDType.Float32;
 
+    /// <summary>
+    /// Store the token-embedding table in float16 in a float32 bundle (the rows are cast back to float32 after the
+    /// lookup). For small models the table of Qwen2-VL's 151,936-token vocabulary is most of the bundle, and this halves
+    /// it; embeddings then differ from the checkpoint's by the float16 rounding of the input vectors (relative 2⁻¹¹ per
+    /// element). No effect on float16 bundles.
+    /// </summary>
+    public bool Float16EmbeddingTable { get; init; }
+
     /// <summary>The model id recorded in the manifest; default: the adapter folder's name, else the checkpoint folder's.</summary>
     public string? ModelId { get; init; }
 

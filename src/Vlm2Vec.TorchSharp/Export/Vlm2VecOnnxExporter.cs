@@ -125,6 +125,11 @@ public static class Vlm2VecOnnxExporter
         var config = source.Config;
         Qwen2VlWeightShapes.Validate(config, stateDict, source.Checkpoint);
         var graphOptions = options.GraphOptions ?? DefaultGraphOptions(options.DType);
+        if (options.Float16EmbeddingTable && graphOptions.DType == DataType.Float)
+        {
+            graphOptions = graphOptions with { EmbeddingTableDType = DataType.Float16 };
+        }
+
         var weights = new ExportWeights(stateDict, graphOptions.DType);
         var graphs = new Qwen2VlOnnxGraphs(config, weights, graphOptions);
 
