@@ -29,8 +29,8 @@ internal sealed class DemoCommand : VerbCommand
     private const string Disclaimer =
         "This demo runs a tiny Qwen2-VL (hidden size 48) trained from scratch on Fashion-MNIST only: it knows 28×28 grey " +
         "clothing pictures and these captions, nothing else. It is not a real VLM2Vec model. For real multimodal embeddings, " +
-        "download one and convert it: 'vlm2vec pull TIGER-Lab/VLM2Vec-Qwen2VL-2B', then 'vlm2vec convert' (see docs/cli.md), " +
-        "and use it with embed, index and search.";
+        "download a VLM2Vec checkpoint with 'vlm2vec pull' and make it a bundle with 'vlm2vec convert' (see docs/cli.md), " +
+        "then use it with embed, index and search.";
 
     private readonly Option<string> _model = new("--model", "-m")
     {

@@ -1,0 +1,24 @@
+using Vlm2Vec.Cli.Search;
+
+namespace Vlm2Vec.Cli.Tests;
+
+/// <summary>
+/// The demo model and sample images shipped with the tool (models/fashion-demo, samples/images/fashion-mnist), found
+/// the way the product finds them: beside the assembly (the Cli project copies them to demo/ of every output folder).
+/// </summary>
+internal static class DemoBundle
+{
+    public static string ModelFolder
+    {
+        get
+        {
+            var folder = DemoAssets.ModelFolder;
+            Assert.True(File.Exists(Path.Combine(folder, "vlm2vec.json")), $"The demo model is missing at '{folder}' (models/fashion-demo must be copied by the build).");
+            return folder;
+        }
+    }
+
+    public static string ImagesFolder => DemoAssets.RequireImages();
+
+    public static string Image(string name) => Path.Combine(ImagesFolder, name);
+}
