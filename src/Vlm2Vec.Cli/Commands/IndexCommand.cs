@@ -119,7 +119,7 @@ internal sealed class IndexCommand : VerbCommand
     internal static Table SummaryTable(IndexSummary summary, string collection, Vlm2VecModelInfo model, TimeSpan elapsed)
     {
         var table = new Table()
-            .Title($"index '{Markup.Escape(collection)}' ({Markup.Escape(model.ModelId)}, {model.Dimension.ToString(CultureInfo.InvariantCulture)}-d)")
+            .Title($"index '{Markup.Escape(collection)}'")
             .AddColumn("files")
             .AddColumn(new TableColumn("count").RightAligned());
         table.AddRow("found", Count(summary.Found));
@@ -128,7 +128,7 @@ internal sealed class IndexCommand : VerbCommand
         table.AddRow("skipped (unchanged)", Count(summary.Unchanged));
         table.AddRow("removed (deleted)", Count(summary.Removed));
         table.AddRow(summary.Failures.Count > 0 ? "[red]failed[/]" : "failed", Count(summary.Failures.Count));
-        table.Caption($"{elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
+        table.Caption($"{Markup.Escape(model.ModelId)}, {model.Dimension.ToString(CultureInfo.InvariantCulture)}-d; {elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
         return table;
     }
 
