@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Vlm2Vec.Cli.Search;
 
 namespace Vlm2Vec.Cli.Tests;
@@ -15,6 +16,20 @@ internal static class DemoBundle
             var folder = DemoAssets.ModelFolder;
             Assert.True(File.Exists(Path.Combine(folder, "vlm2vec.json")), $"The demo model is missing at '{folder}' (models/fashion-demo must be copied by the build).");
             return folder;
+        }
+    }
+
+    /// <summary>What the ONNX Runtime encoder reports for the demo model, from its manifest (no session is made).</summary>
+    public static Vlm2VecModelInfo ModelInfo
+    {
+        get
+        {
+            using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(ModelFolder, "vlm2vec.json")));
+            return new Vlm2VecModelInfo
+            {
+                ModelId = manifest.RootElement.GetProperty("model_id").GetString()!,
+                Dimension = manifest.RootElement.GetProperty("embedding_dimension").GetInt32(),
+            };
         }
     }
 

@@ -32,8 +32,7 @@ public sealed class IndexCommandTests : IDisposable
 
     private async Task<Dictionary<string, IndexedItem>> ReadStoreAsync()
     {
-        using var encoder = new Vlm2Vec.OnnxRuntime.OnnxRuntimeEncoderFactory().Create(new Vlm2VecEncoderOptions { ModelPath = DemoBundle.ModelFolder });
-        using var index = await VectorIndex.OpenAsync(Store, VectorIndex.DefaultCollection, encoder.Info, create: false, null, CancellationToken.None);
+        using var index = await VectorIndex.OpenAsync(Store, VectorIndex.DefaultCollection, DemoBundle.ModelInfo, create: false, null, CancellationToken.None);
         return await index.ReadAllAsync(includeVectors: true, CancellationToken.None);
     }
 

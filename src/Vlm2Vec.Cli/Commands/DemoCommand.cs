@@ -75,7 +75,7 @@ internal sealed class DemoCommand : VerbCommand
         context.Out.WriteLine();
 
         using var encoder = ModelLoader.Open(modelFolder, context.Environment, context.LoggerFactory);
-        var embedder = new Vlm2VecEmbedder(encoder, new EmbedderOptions { MaxBatchSize = 16 }, context.CreateLogger("Vlm2Vec.Embedder"));
+        var embedder = new Vlm2VecEmbedder(encoder, new EmbedderOptions { MaxBatchSize = 16 }, EmbedderLogging.For(context));
         var storePath = Path.Combine(outFolder, StoreFileName);
         using var targets = await VectorIndex.OpenAsync(storePath, TextToImageCollection, encoder.Info, create: true, context.LoggerFactory, cancellationToken).ConfigureAwait(false);
         using var classified = await VectorIndex.OpenAsync(storePath, ClassificationCollection, encoder.Info, create: true, context.LoggerFactory, cancellationToken).ConfigureAwait(false);
@@ -83,8 +83,8 @@ internal sealed class DemoCommand : VerbCommand
         // 1. Index the sample images twice: as text -> image targets, and with the classification prompt.
         var summaries = await context.WithProgressAsync(ProgressUnit.Items, async view =>
         {
-            var asTargets = await Indexer(embedder, imagesFolder, DemoPrompts.TargetImage, DemoPrompts.TargetInput).RunAsync(targets, view, cancellationToken).ConfigureAwait(false);
-            var forClassification = await Indexer(embedder, imagesFolder, DemoPrompts.ClassificationImage, DemoPrompts.ClassificationInput).RunAsync(classified, view, cancellationToken).ConfigureAwait(false);
+            var asTargets = await Indexer(embedder, imagesFolder, "images as text -> image targets", DemoPrompts.TargetImage, DemoPrompts.TargetInput).RunAsync(targets, view, cancellationToken).ConfigureAwait(false);
+            var forClassification = await Indexer(embedder, imagesFolder, "images for classification", DemoPrompts.ClassificationImage, DemoPrompts.ClassificationInput).RunAsync(classified, view, cancellationToken).ConfigureAwait(false);
             return (asTargets, forClassification);
         }).ConfigureAwait(false);
         foreach (var failure in summaries.asTargets.Failures.Concat(summaries.forClassification.Failures))
@@ -112,9 +112,10 @@ internal sealed class DemoCommand : VerbCommand
         return ExitCodes.Success;
     }
 
-    private static FolderIndexer Indexer(Vlm2VecEmbedder embedder, string imagesFolder, string prompt, Func<ImageInput, MultimodalInput> input) =>
+    private static FolderIndexer Indexer(Vlm2VecEmbedder embedder, string imagesFolder, string label, string prompt, Func<ImageInput, MultimodalInput> input) =>
         new(embedder, new FolderIndexOptions
         {
+            ProgressLabel = label,
             SourceFolder = imagesFolder,
             IncludeTextFiles = false,
             BatchSize = 16,

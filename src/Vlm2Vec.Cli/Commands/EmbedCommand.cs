@@ -167,7 +167,7 @@ internal sealed class EmbedCommand : VerbCommand
         }
 
         using var encoder = ModelLoader.Open(parseResult.GetRequiredValue(_model), context.Environment, context.LoggerFactory);
-        var embedder = new Vlm2VecEmbedder(encoder, new EmbedderOptions { MaxBatchSize = batchSize }, context.CreateLogger("Vlm2Vec.Embedder"));
+        var embedder = new Vlm2VecEmbedder(encoder, new EmbedderOptions { MaxBatchSize = batchSize }, EmbedderLogging.For(context));
         var results = await context.WithProgressAsync(ProgressUnit.Items, async view =>
         {
             var bar = requests.Count > 1 ? view.Add($"embedding {requests.Count} input(s)", requests.Count) : null;

@@ -94,7 +94,7 @@ internal sealed class IndexCommand : VerbCommand
         var collection = parseResult.GetValue(_collection) ?? VectorIndex.DefaultCollection;
         var instruction = parseResult.GetValue(_instruction);
         using var encoder = ModelLoader.Open(parseResult.GetRequiredValue(_model), context.Environment, context.LoggerFactory);
-        var embedder = new Vlm2VecEmbedder(encoder, new EmbedderOptions { MaxBatchSize = batchSize }, context.CreateLogger("Vlm2Vec.Embedder"));
+        var embedder = new Vlm2VecEmbedder(encoder, new EmbedderOptions { MaxBatchSize = batchSize }, EmbedderLogging.For(context));
         using var index = await VectorIndex.OpenAsync(storePath, collection, encoder.Info, create: true, context.LoggerFactory, cancellationToken).ConfigureAwait(false);
         var indexer = new FolderIndexer(embedder, new FolderIndexOptions
         {

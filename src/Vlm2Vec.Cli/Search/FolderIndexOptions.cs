@@ -9,6 +9,9 @@ internal sealed class FolderIndexOptions
     /// <summary>Whether .txt and .md files are indexed (the demo indexes images only).</summary>
     public bool IncludeTextFiles { get; init; } = true;
 
+    /// <summary>The progress bar's label (default: <c>indexing N file(s)</c>).</summary>
+    public string? ProgressLabel { get; init; }
+
     /// <summary>Files per encoder call and per store write.</summary>
     public int BatchSize { get; init; } = 16;
 

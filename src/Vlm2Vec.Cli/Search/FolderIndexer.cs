@@ -13,6 +13,9 @@ internal sealed class FolderIndexer
 {
     private const int PreviewLength = 120;
 
+    /// <summary>Files above this are reported, not read (the image decoder's own default limit is the same).</summary>
+    private const long MaxFileBytes = 64L * 1024 * 1024;
+
     private readonly Vlm2VecEmbedder _embedder;
     private readonly FolderIndexOptions _options;
 
@@ -44,7 +47,7 @@ internal sealed class FolderIndexer
             summary.Removed += gone.Count;
         }
 
-        var bar = progress.Add($"indexing {files.Count} file(s)", Math.Max(files.Count, 1));
+        var bar = progress.Add(_options.ProgressLabel ?? $"indexing {files.Count} file(s)", Math.Max(files.Count, 1));
         var pending = new List<PendingFile>(_options.BatchSize);
         var done = 0;
         foreach (var file in files)
@@ -54,6 +57,14 @@ internal sealed class FolderIndexer
             byte[] bytes;
             try
             {
+                var length = new FileInfo(file.FullPath).Length;
+                if (length > MaxFileBytes)
+                {
+                    await FailAsync(index, summary, file, previous, $"the file is {Output.ByteSize.Format(length)}; files above {Output.ByteSize.Format(MaxFileBytes)} are not indexed", cancellationToken).ConfigureAwait(false);
+                    bar.Update(++done);
+                    continue;
+                }
+
                 bytes = await File.ReadAllBytesAsync(file.FullPath, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
