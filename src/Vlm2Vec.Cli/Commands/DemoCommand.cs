@@ -98,7 +98,11 @@ internal sealed class DemoCommand : VerbCommand
 
         var gallery = new HtmlGallery("vlm2vec demo: Fashion-MNIST");
         gallery.AddParagraph(Disclaimer, note: true);
-        gallery.AddParagraph($"Model {encoder.Info.ModelId} ({encoder.Info.Dimension}-d, {encoder.Info.Engine}); {summaries.asTargets.Found} sample images from {Path.GetFullPath(imagesFolder)}.");
+        gallery.AddHeading("1. Index");
+        gallery.AddParagraph(
+            $"Model {encoder.Info.ModelId} ({encoder.Info.Dimension}-d, {encoder.Info.Engine}). {summaries.asTargets.Found} Fashion-MNIST test images " +
+            $"from {Path.GetFullPath(imagesFolder)} indexed into {Path.GetFullPath(storePath)}, as text → image targets " +
+            "(\"<|image_1|>\\nRepresent the given image.\\n\") and for classification (\"<|image_1|>\\nRepresent the given image for classification\\n\").");
 
         await TextToImageAsync(context, gallery, embedder, targets, labels, cancellationToken).ConfigureAwait(false);
         var items = await classified.ReadAllAsync(includeVectors: true, cancellationToken).ConfigureAwait(false);
