@@ -249,42 +249,46 @@ internal sealed class EmbedCommand : VerbCommand
             return;
         }
 
-        var text = new StringBuilder();
-        using var buffer = new MemoryStream();
-        for (var i = 0; i < rows.Count; i++)
+        // One line per input, streamed: a large input file never becomes one string in memory.
+        var writer = outPath is null ? context.Environment.Out : new StreamWriter(outPath, append: false, new UTF8Encoding(false));
+        try
         {
-            buffer.SetLength(0);
-            using (var writer = new Utf8JsonWriter(buffer))
+            using var buffer = new MemoryStream();
+            for (var i = 0; i < rows.Count; i++)
             {
-                writer.WriteStartObject();
-                writer.WriteNumber("index", i);
-                if (withLines)
+                buffer.SetLength(0);
+                using (var json = new Utf8JsonWriter(buffer))
                 {
-                    writer.WriteNumber("line", rows[i].Request.Line);
+                    json.WriteStartObject();
+                    json.WriteNumber("index", i);
+                    if (withLines)
+                    {
+                        json.WriteNumber("line", rows[i].Request.Line);
+                    }
+
+                    json.WriteNumber("dimension", rows[i].Vector.Length);
+                    json.WriteStartArray("embedding");
+                    foreach (var value in rows[i].Vector)
+                    {
+                        json.WriteNumberValue(value);
+                    }
+
+                    json.WriteEndArray();
+                    json.WriteEndObject();
                 }
 
-                writer.WriteNumber("dimension", rows[i].Vector.Length);
-                writer.WriteStartArray("embedding");
-                foreach (var value in rows[i].Vector)
-                {
-                    writer.WriteNumberValue(value);
-                }
-
-                writer.WriteEndArray();
-                writer.WriteEndObject();
+                await writer.WriteAsync(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length).AsMemory(), cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync("\n".AsMemory(), cancellationToken).ConfigureAwait(false);
             }
 
-            text.Append(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length)).Append('\n');
+            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
-
-        if (outPath is null)
+        finally
         {
-            context.Environment.Out.Write(text.ToString());
-            await context.Environment.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await File.WriteAllTextAsync(outPath, text.ToString(), new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+            if (outPath is not null)
+            {
+                await writer.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 }
