@@ -92,6 +92,22 @@ public sealed class DemoCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_store_left_by_a_run_with_another_model_is_rebuilt_not_refused()
+    {
+        using var fakeModel = new TempFolder("vlm2vec-demo-fake");
+        File.WriteAllText(Path.Combine(fakeModel.Path, FakeEngineFactory.MarkerFile), "test/fake-demo");
+        var fake = await CliHarness.RunAsync(["demo", "--model", fakeModel.Path, "--out", _out.Path], engines: [new FakeEngineFactory()]);
+        Assert.True(fake.ExitCode == ExitCodes.Success, fake.ToString());
+
+        var shipped = await CliHarness.RunAsync(["demo", "--out", _out.Path]);
+
+        Assert.True(shipped.ExitCode == ExitCodes.Success, shipped.ToString());
+        Assert.Contains("rebuilt", shipped.Error, StringComparison.Ordinal);
+        Assert.Contains("(100 embedded, 0 unchanged", shipped.Out, StringComparison.Ordinal);
+        Assert.Contains("Classification accuracy", shipped.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_model_folder_is_exit_code_4()
     {
         var result = await CliHarness.RunAsync(["demo", "--model", _out.Combine("nope"), "--out", _out.Path]);

@@ -77,6 +77,7 @@ internal sealed class DemoCommand : VerbCommand
         using var encoder = ModelLoader.Open(modelFolder, context.Environment, context.LoggerFactory);
         var embedder = new Vlm2VecEmbedder(encoder, new EmbedderOptions { MaxBatchSize = 16 }, EmbedderLogging.For(context));
         var storePath = Path.Combine(outFolder, StoreFileName);
+        await DiscardStoreOfAnotherModelAsync(context, storePath, encoder.Info, cancellationToken).ConfigureAwait(false);
         using var targets = await VectorIndex.OpenAsync(storePath, TextToImageCollection, encoder.Info, create: true, context.LoggerFactory, cancellationToken).ConfigureAwait(false);
         using var classified = await VectorIndex.OpenAsync(storePath, ClassificationCollection, encoder.Info, create: true, context.LoggerFactory, cancellationToken).ConfigureAwait(false);
 
@@ -114,6 +115,29 @@ internal sealed class DemoCommand : VerbCommand
         context.WriteStatus(new Markup($"Done in {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s. Open the gallery:\n"));
         context.WriteResultLine(htmlPath);
         return ExitCodes.Success;
+    }
+
+    /// <summary>The demo's store is disposable: one left by a run with another model is deleted rather than refused.</summary>
+    private static async Task DiscardStoreOfAnotherModelAsync(CliContext context, string storePath, Vlm2VecModelInfo model, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(storePath))
+        {
+            return;
+        }
+
+        try
+        {
+            using var existing = await VectorIndex.OpenAsync(storePath, TextToImageCollection, model, create: false, context.LoggerFactory, cancellationToken).ConfigureAwait(false);
+            using var other = await VectorIndex.OpenAsync(storePath, ClassificationCollection, model, create: false, context.LoggerFactory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IndexModelMismatchException or InvalidInputException)
+        {
+            context.Error.Write(new Text($"warning: {storePath} was made by another model or run; it is rebuilt.\n", new Style(Color.Yellow)));
+            foreach (var suffix in new[] { string.Empty, "-wal", "-shm", "-journal" })
+            {
+                File.Delete(storePath + suffix);
+            }
+        }
     }
 
     private static FolderIndexer Indexer(Vlm2VecEmbedder embedder, string imagesFolder, string label, string prompt, Func<ImageInput, MultimodalInput> input) =>

@@ -39,7 +39,8 @@ internal sealed class VectorIndex : IDisposable
     /// Opens <paramref name="collection"/> of the store file <paramref name="storePath"/> for <paramref name="model"/>.
     /// With <paramref name="create"/> the file and collection are made when missing; otherwise both must exist.
     /// </summary>
-    /// <exception cref="InvalidInputException">The store or collection is missing, or it was built with another model.</exception>
+    /// <exception cref="InvalidInputException">The store or collection is missing.</exception>
+    /// <exception cref="IndexModelMismatchException">The collection was built with another model.</exception>
     public static async Task<VectorIndex> OpenAsync(string storePath, string collection, Vlm2VecModelInfo model, bool create, ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(storePath);
@@ -82,7 +83,7 @@ internal sealed class VectorIndex : IDisposable
 
             if (manifest is not null && (!string.Equals(manifest.ModelId, model.ModelId, StringComparison.Ordinal) || manifest.Dimension != model.Dimension))
             {
-                throw new InvalidInputException(
+                throw new IndexModelMismatchException(
                     $"Collection '{collection}' of '{storePath}' was built with model '{manifest.ModelId}' ({manifest.Dimension.ToString(CultureInfo.InvariantCulture)}-d); " +
                     $"the model given is '{model.ModelId}' ({model.Dimension.ToString(CultureInfo.InvariantCulture)}-d). Embeddings of different models cannot be compared: " +
                     "use the model that built it, or index into another --store or --collection.");
