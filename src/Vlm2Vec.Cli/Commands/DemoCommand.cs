@@ -71,7 +71,8 @@ internal sealed class DemoCommand : VerbCommand
         var outFolder = parseResult.GetValue(_out) ?? "vlm2vec-demo";
         Directory.CreateDirectory(outFolder);
 
-        context.Out.Write(new Panel(new Text(Disclaimer)).Header("vlm2vec demo").BorderColor(Color.Yellow));
+        // At most 100 columns: a redirected console is 4096 wide, and the note should read as a paragraph in a log too.
+        context.Out.Write(new Panel(new Text(Disclaimer)) { Width = Math.Min(100, context.Out.Profile.Width) }.Header("vlm2vec demo").BorderColor(Color.Yellow));
         context.Out.WriteLine();
 
         using var encoder = ModelLoader.Open(modelFolder, context.Environment, context.LoggerFactory);
