@@ -23,10 +23,14 @@ internal static class CliApplication
         run => new InfoCommand(run),
         run => new ServeCommand(run),
         run => new EvalCommand(run),
+        run => new EmbedCommand(run),
+        run => new IndexCommand(run),
+        run => new SearchCommand(run),
+        run => new DemoCommand(run),
     ];
 
     /// <summary>Verbs of the product that are not implemented yet (listed in the root help and docs/cli.md).</summary>
-    public static IReadOnlyList<string> PlannedVerbs { get; } = ["embed", "index", "search", "bench", "demo"];
+    public static IReadOnlyList<string> PlannedVerbs { get; } = ["bench"];
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the process exit code. Never throws for a failing verb.</summary>
     public static async Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken = default)
