@@ -18,7 +18,7 @@ namespace Vlm2Vec.Benchmarks;
 /// Args: <c>[--seconds 30] [--clients 1,16,64] [--items 1] [--batch-ms 8] [--cell-us 2] [--model FOLDER]</c>. Without
 /// <c>--model</c> the encoder is the hashing stand-in with simulated accelerator latency (a fixed cost per batch plus
 /// one per padded token cell, spent waiting, not computing), so the figures measure the server, not a model; with
-/// <c>--model</c> a Hugging Face checkpoint runs on the TorchSharp CPU encoder. Loopback only; every loop is bounded.
+/// <c>--model</c> a model bundle runs on the ONNX Runtime CPU encoder, a Hugging Face checkpoint on the TorchSharp one. Loopback only; every loop is bounded.
 /// </remarks>
 internal sealed class ServerLoadBenchmark : IBenchmark
 {
@@ -42,6 +42,11 @@ internal sealed class ServerLoadBenchmark : IBenchmark
         var batching = new DynamicBatchingOptions();
         IVlm2VecEncoder CreateEncoder()
         {
+            if (modelFolder is not null && File.Exists(Path.Combine(modelFolder, Vlm2VecBundleManifest.FileName)))
+            {
+                return OnnxRuntime.OnnxVlm2VecEncoder.FromBundle(modelFolder);
+            }
+
             if (modelFolder is not null)
             {
                 TorchSharpRuntime.EnsureLoaded();
@@ -57,7 +62,7 @@ internal sealed class ServerLoadBenchmark : IBenchmark
 
         BenchmarkContext.Report(modelFolder is null
             ? $"encoder: hashing stand-in, 1536 dims, simulated latency {batchLatency.TotalMilliseconds:N1} ms/batch + {cellLatency.TotalMicroseconds:N1} µs/padded token"
-            : $"encoder: TorchSharp CPU, {modelFolder}");
+            : $"encoder: {(File.Exists(Path.Combine(modelFolder, Vlm2VecBundleManifest.FileName)) ? "ONNX Runtime CPU (bundle)" : "TorchSharp CPU")}, {modelFolder}");
         BenchmarkContext.Report($"inputs: COCO captions, {itemsPerRequest} per request; server batch ≤ {batching.MaxBatchSize} rows, ≤ {batching.MaxBatchTokens} tokens, wait ≤ {batching.MaxWait.TotalMilliseconds} ms");
 
         // Offline: the same encoder through the facade, full batches, no HTTP.

@@ -31,6 +31,12 @@ if (options.Threads is int threads)
     TorchSharp.torch.set_num_threads(threads);
 }
 
+if (options.UsesShippedModel && !File.Exists(Path.Combine(options.ModelFolder!, "vlm2vec.json")))
+{
+    Console.Error.WriteLine($"The shipped demo model is not in {options.ModelFolder}: pass --model <folder> or --demo-model <tokenizer folder>.");
+    return 2;
+}
+
 var modelFolder = options.ModelFolder
     ?? DemoModel.Create(options.DemoModelTokenizerFolder!, Path.Combine(Path.GetTempPath(), "vlm2vec-mlnet-demo-model"));
 
@@ -42,9 +48,14 @@ var dataName = options.Caltech101Folder is null ? "Fashion-MNIST" : "Caltech-101
 var classes = train.Select(t => t.Label).Distinct().Count();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"{dataName}: {train.Count} training and {test.Count} held-out test images, {classes} classes (loaded in {watch.Elapsed.TotalSeconds:F1} s)"));
-Console.WriteLine($"Model: {modelFolder}{(options.DemoModelTokenizerFolder is null ? string.Empty : " (demo: tiny random Qwen2-VL)")}");
+var modelNote = options.UsesShippedModel
+    ? " (the shipped demo model: a tiny Qwen2-VL trained on Fashion-MNIST's training images only, ONNX Runtime)"
+    : options.DemoModelTokenizerFolder is null ? string.Empty : " (demo: tiny random Qwen2-VL)";
+Console.WriteLine($"Model: {modelFolder}{modelNote}");
 
-const string Instruction = "Represent the given image for classification.";
+// MMEB-eval's classification instruction (no final period), which the shipped demo model was trained with: the image side
+// is "<|image_1|>\nRepresent the given image for classification\n".
+const string Instruction = "Represent the given image for classification";
 var ml = new MLContext(seed: options.Seed);
 var trainView = ml.Data.LoadFromEnumerable(train);
 var testView = ml.Data.LoadFromEnumerable(test);

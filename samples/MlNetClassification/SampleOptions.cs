@@ -7,7 +7,14 @@ internal sealed class SampleOptions
 {
     public const string DebianFashionMnist = "/usr/share/datasets/fashion-mnist";
 
+    /// <summary>The folder beside the app holding the shipped demo model (a copy of <c>models/fashion-demo</c>).</summary>
+    public static string ShippedModelFolder => Path.Combine(AppContext.BaseDirectory, "demo-model");
+
+    /// <summary>The model folder: <c>--model</c>, else the shipped demo bundle (null with <c>--demo-model</c>).</summary>
     public string? ModelFolder { get; private set; }
+
+    /// <summary>Whether <see cref="ModelFolder"/> is the shipped demo bundle (no <c>--model</c> or <c>--demo-model</c> given).</summary>
+    public bool UsesShippedModel { get; private set; }
 
     public string? DemoModelTokenizerFolder { get; private set; }
 
@@ -36,12 +43,14 @@ internal sealed class SampleOptions
     public static string Usage => """
         Image classification with Vlm2Vec embeddings and ML.NET's SdcaMaximumEntropy.
 
-        Usage: MlNetClassification (--model <folder> | --demo-model <tokenizer folder>) [data] [options]
+        Usage: MlNetClassification [--model <folder> | --demo-model <tokenizer folder>] [data] [options]
 
-        Model (one of):
-          --model <folder>          a Vlm2Vec model: Hugging Face Qwen2-VL checkpoint folder (config.json + safetensors)
-          --demo-model <folder>     build a tiny random Qwen2-VL beside the Qwen2-VL tokenizer files in <folder>
-                                    (tokenizer.json, tokenizer_config.json, preprocessor_config.json); no real weights needed
+        Model (default: the shipped demo model, an ONNX bundle of a tiny Qwen2-VL trained on Fashion-MNIST only):
+          --model <folder>          a Vlm2Vec model: a model bundle (vlm2vec.json, opened with ONNX Runtime) or a
+                                    Hugging Face Qwen2-VL checkpoint folder (config.json + safetensors, TorchSharp)
+          --demo-model <folder>     build a tiny random Qwen2-VL checkpoint beside the Qwen2-VL tokenizer files in <folder>
+                                    (tokenizer.json, tokenizer_config.json, preprocessor_config.json; models/fashion-demo
+                                    has them); no real weights needed
         Data (one of; default: Fashion-MNIST from the Debian package dataset-fashion-mnist):
           --fashion-mnist <folder>  folder with train-/t10k-images-idx3-ubyte.gz and -labels-idx1-ubyte.gz
                                     (default /usr/share/datasets/fashion-mnist)
@@ -51,7 +60,8 @@ internal sealed class SampleOptions
           --test <n>                held-out test images (default 500)
           --seed <n>                sampling and trainer seed (default 7)
           --threads <n>             libtorch CPU threads (default: libtorch's)
-        Fine-tuning (runs the same pipeline a second time with FineTuneVlm2Vec in front, and prints both accuracies):
+        Fine-tuning (runs the same pipeline a second time with FineTuneVlm2Vec in front, and prints both accuracies;
+        it trains a Hugging Face checkpoint with TorchSharp, so it needs --demo-model or --model <checkpoint folder>):
           --fine-tune               train the model contrastively on the training split (image -> its class name)
           --steps <n>               optimiser steps (default 60; batch 32)
           --learning-rate <x>       peak learning rate (default 1e-3)
@@ -86,9 +96,23 @@ internal sealed class SampleOptions
             }
         }
 
-        if ((options.ModelFolder is null) == (options.DemoModelTokenizerFolder is null))
+        if (options.ModelFolder is not null && options.DemoModelTokenizerFolder is not null)
         {
-            throw new ArgumentException("Give a model: --model <folder> or --demo-model <tokenizer folder> (one of them).");
+            throw new ArgumentException("Give one model: --model <folder> or --demo-model <tokenizer folder>.");
+        }
+
+        if (options.ModelFolder is null && options.DemoModelTokenizerFolder is null)
+        {
+            options.ModelFolder = ShippedModelFolder;
+            options.UsesShippedModel = true;
+        }
+
+        if (options.FineTune && options.ModelFolder is { } model && File.Exists(Path.Combine(model, "vlm2vec.json")))
+        {
+            throw new ArgumentException(
+                $"--fine-tune trains a Hugging Face checkpoint with TorchSharp, and '{model}' is an ONNX model bundle (vlm2vec.json){(options.UsesShippedModel ? " (the shipped demo model)" : string.Empty)}, " +
+                "which can embed but not be trained. Fine-tune with --demo-model <tokenizer folder> (e.g. models/fashion-demo, for its tokenizer files) " +
+                "or --model <Hugging Face checkpoint folder>.");
         }
 
         if (options.FashionMnistFolder is not null && options.Caltech101Folder is not null)

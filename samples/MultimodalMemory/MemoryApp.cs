@@ -4,6 +4,7 @@ using Microsoft.SemanticKernel;
 using Vlm2Vec;
 using Vlm2Vec.Extensions.AI;
 using Vlm2Vec.Extensions.AI.SemanticKernel;
+using Vlm2Vec.OnnxRuntime;
 using Vlm2Vec.TorchSharp;
 
 namespace MultimodalMemory;
@@ -22,35 +23,61 @@ public sealed class MemoryApp
     private readonly TextWriter _output;
     private readonly IEnumerable<IVlm2VecEncoderFactory> _engines;
 
-    /// <summary>Creates the app; <paramref name="engines"/> defaults to the TorchSharp engine.</summary>
+    /// <summary>
+    /// Creates the app; <paramref name="engines"/> defaults to the ONNX Runtime engine (model bundles with a
+    /// <c>vlm2vec.json</c>, such as the shipped demo model) and the TorchSharp engine (Hugging Face checkpoint folders).
+    /// </summary>
     public MemoryApp(MemoryAppOptions options, TextWriter output, IEnumerable<IVlm2VecEncoderFactory>? engines = null)
     {
         _options = options;
         _output = output;
-        _engines = engines ?? [new TorchSharpEncoderFactory()];
+        _engines = engines ?? [new OnnxRuntimeEncoderFactory(), new TorchSharpEncoderFactory()];
     }
+
+    /// <summary>The shipped demo model beside the app (<see cref="MemoryAppOptions.ShippedModelFolderName"/>).</summary>
+    public static string ShippedModelFolder => Path.Combine(AppContext.BaseDirectory, MemoryAppOptions.ShippedModelFolderName);
+
+    /// <summary>The shipped sample images beside the app (<see cref="MemoryAppOptions.ShippedDataFolderName"/>).</summary>
+    public static string ShippedDataFolder => Path.Combine(AppContext.BaseDirectory, MemoryAppOptions.ShippedDataFolderName);
 
     /// <summary>Runs ingestion and queries; returns the process exit code.</summary>
     public async Task<int> RunAsync(TextReader input, CancellationToken cancellationToken = default)
     {
         var modelPath = _options.ModelPath ?? Environment.GetEnvironmentVariable(MemoryAppOptions.DefaultModelVariable);
+        var shippedModel = false;
         if (string.IsNullOrEmpty(modelPath))
         {
-            await _output.WriteLineAsync(
-                $"No model: pass --model <folder> (a VLM2Vec / Qwen2-VL checkpoint folder), or set {MemoryAppOptions.DefaultModelVariable}. " +
-                "Once the demo model bundle ships, it is the default.");
-            return 2;
+            if (!File.Exists(Path.Combine(ShippedModelFolder, "vlm2vec.json")))
+            {
+                await _output.WriteLineAsync(
+                    $"No model: the shipped demo model is not in {ShippedModelFolder}. Pass --model <folder> (a model bundle, or a VLM2Vec / Qwen2-VL checkpoint folder), " +
+                    $"or set {MemoryAppOptions.DefaultModelVariable}.");
+                return 2;
+            }
+
+            modelPath = ShippedModelFolder;
+            shippedModel = true;
         }
 
+        var demoPrompts = _options.DemoPrompts ?? shippedModel;
         var builder = Kernel.CreateBuilder();
         foreach (var engine in _engines)
         {
             builder.Services.AddVlm2VecEncoderFactory(engine);
         }
 
-        builder.AddVlm2VecEmbeddingGenerator(modelPath, o => o.Device = _options.Device);
+        builder.AddVlm2VecEmbeddingGenerator(modelPath, o =>
+        {
+            o.Device = _options.Device;
+            if (demoPrompts)
+            {
+                DemoPrompts.Apply(o);
+            }
+        });
         builder.Services.AddVlm2VecVectorStore(_options.DatabasePath);
-        var dataFolder = _options.DataFolder is null ? null : Path.GetFullPath(_options.DataFolder);
+        var dataFolder = _options.DataFolder is not null
+            ? Path.GetFullPath(_options.DataFolder)
+            : Directory.Exists(ShippedDataFolder) ? ShippedDataFolder : null;
         builder.AddVlm2VecMemoryPlugin(configure: o =>
         {
             o.CollectionName = "memory";
@@ -63,18 +90,38 @@ public sealed class MemoryApp
         using var disposeServices = kernel.Services as IDisposable;
         var generator = kernel.GetRequiredService<Vlm2VecEmbeddingGenerator>();
         await _output.WriteLineAsync($"Model {generator.ModelId} ({generator.Dimensions} dimensions, {generator.Embedder.Encoder.Info.Engine}); memory {Path.GetFullPath(_options.DatabasePath)}");
+        if (shippedModel)
+        {
+            await _output.WriteLineAsync(
+                $"(the shipped demo model, {modelPath}: tiny, trained on Fashion-MNIST only, it knows ten kinds of clothing; pass --model for a real VLM2Vec bundle)");
+        }
+
+        if (demoPrompts)
+        {
+            await _output.WriteLineAsync(
+                $"Demo prompts: text queries \"{DemoPrompts.TextQueryInstruction} <text>\", images and image queries \"{DemoPrompts.ImageInstruction}\".");
+        }
 
         if (dataFolder is not null)
         {
             await IngestAsync(kernel, dataFolder, cancellationToken);
         }
 
-        foreach (var query in _options.Queries)
+        IReadOnlyList<string> queries = _options.Queries;
+        IReadOnlyList<string> imageQueries = _options.ImageQueries;
+        if (demoPrompts && queries.Count == 0 && imageQueries.Count == 0 && !_options.Interactive)
+        {
+            // Nothing asked: a few questions the demo model can answer (captions in its trained phrasing, one sample image).
+            queries = DemoPrompts.DefaultTextQueries;
+            imageQueries = dataFolder is not null && File.Exists(Path.Combine(dataFolder, DemoPrompts.DefaultImageQuery)) ? [DemoPrompts.DefaultImageQuery] : [];
+        }
+
+        foreach (var query in queries)
         {
             await AnswerAsync(kernel, "search_memory", "query", query, cancellationToken);
         }
 
-        foreach (var image in _options.ImageQueries)
+        foreach (var image in imageQueries)
         {
             await AnswerAsync(kernel, "search_memory_by_image", "image", image, cancellationToken);
         }

@@ -3,14 +3,33 @@ namespace MultimodalMemory;
 /// <summary>The sample's command line.</summary>
 public sealed class MemoryAppOptions
 {
-    /// <summary>Environment variable naming the default model folder (the shipped demo model, once there is one).</summary>
+    /// <summary>Environment variable naming the model folder used when <c>--model</c> is not given.</summary>
     public const string DefaultModelVariable = "VLM2VEC_DEMO_MODEL";
 
-    /// <summary>The model folder (<c>--model</c>); null: <see cref="DefaultModelVariable"/>.</summary>
+    /// <summary>The folder beside the app that holds the shipped demo model (a copy of <c>models/fashion-demo</c>).</summary>
+    public const string ShippedModelFolderName = "demo-model";
+
+    /// <summary>The folder beside the app that holds the 50 Fashion-MNIST sample images (a copy of <c>samples/images/fashion-mnist</c>).</summary>
+    public const string ShippedDataFolderName = "demo-data";
+
+    /// <summary>
+    /// The model folder (<c>--model</c>); null: the folder in <see cref="DefaultModelVariable"/>, else the shipped demo
+    /// model in <see cref="ShippedModelFolderName"/> beside the app.
+    /// </summary>
     public string? ModelPath { get; set; }
 
-    /// <summary>The folder of images and notes to ingest (<c>--data</c>); null: ingest nothing.</summary>
+    /// <summary>
+    /// The folder of images and notes to ingest (<c>--data</c>); null: the shipped Fashion-MNIST sample images in
+    /// <see cref="ShippedDataFolderName"/> beside the app (nothing when they are not there).
+    /// </summary>
     public string? DataFolder { get; set; }
+
+    /// <summary>
+    /// Use the demo model's trained prompts (<c>--demo-prompts</c>): image queries are embedded as images are stored
+    /// ("Represent the given image."), since the demo model was never trained on an image-query instruction. Null:
+    /// on exactly when the shipped demo model is used.
+    /// </summary>
+    public bool? DemoPrompts { get; set; }
 
     /// <summary>The SQLite file of the memory (<c>--db</c>, default <c>memory.db</c>).</summary>
     public string DatabasePath { get; set; } = "memory.db";
@@ -48,6 +67,8 @@ public sealed class MemoryAppOptions
                 case "--top": options.Top = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--device": options.Device = Value(); break;
                 case "--interactive": options.Interactive = true; break;
+                case "--demo-prompts": options.DemoPrompts = true; break;
+                case "--no-demo-prompts": options.DemoPrompts = false; break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'.");
             }
         }

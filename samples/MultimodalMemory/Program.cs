@@ -8,7 +8,7 @@ try
 catch (Exception ex) when (ex is ArgumentException or FormatException)
 {
     Console.Error.WriteLine(ex.Message);
-    Console.Error.WriteLine("Usage: MultimodalMemory --model <folder> [--data <folder>] [--db memory.db] [--query TEXT]... [--image PATH]... [--top 3] [--device cpu] [--interactive]");
+    Console.Error.WriteLine("Usage: MultimodalMemory [--model <folder>] [--data <folder>] [--db memory.db] [--query TEXT]... [--image PATH]... [--top 3] [--device cpu] [--interactive] [--demo-prompts | --no-demo-prompts]");
     return 2;
 }
 

@@ -48,6 +48,8 @@ internal static class CliErrorHandler
         ModelFormatException => ExitCodes.ModelError,
         InvalidInputException or InputTooLongException or ImageDecodeException or BatchItemException or TrainingDataException => ExitCodes.InputError,
         Evaluation.EvaluationDataException => ExitCodes.InputError,
+        Microsoft.Extensions.VectorData.VectorStoreException => ExitCodes.InputError, // the store file: in use, corrupt, unreadable
+        Search.IndexModelMismatchException => ExitCodes.InputError,
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException => ExitCodes.InputError,
         HttpRequestException or SocketException => ExitCodes.NetworkError,
         ArgumentException => ExitCodes.UsageError,
@@ -57,7 +59,9 @@ internal static class CliErrorHandler
     private static string MessageOf(Exception exception) => exception switch
     {
         // Our own errors and the framework's argument/file errors carry messages written for the user.
-        Vlm2VecException or CliUsageException or ArgumentException or IOException or UnauthorizedAccessException or HttpRequestException => exception.Message,
+        Vlm2VecException or CliUsageException or Search.IndexModelMismatchException or ArgumentException or IOException or UnauthorizedAccessException or HttpRequestException => exception.Message,
+        Microsoft.Extensions.VectorData.VectorStoreException { InnerException: { } inner } => $"{exception.Message} {inner.Message}",
+        Microsoft.Extensions.VectorData.VectorStoreException => exception.Message,
         _ => $"{exception.GetType().Name}: {exception.Message}",
     };
 

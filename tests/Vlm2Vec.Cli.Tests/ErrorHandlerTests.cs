@@ -21,6 +21,8 @@ public sealed class ErrorHandlerTests
         { new SocketException(), ExitCodes.NetworkError },
         { new ArgumentException("bad value", "x"), ExitCodes.UsageError },
         { new CliUsageException("bad combination"), ExitCodes.UsageError },
+        { new Microsoft.Extensions.VectorData.VectorStoreException("store in use"), ExitCodes.InputError },
+        { new Search.IndexModelMismatchException("built with another model"), ExitCodes.InputError },
         { new Vlm2VecException("other library error"), ExitCodes.Failure },
         { new InvalidOperationException("bug"), ExitCodes.Failure },
         { new AggregateException(new ModelFormatException("inner")), ExitCodes.ModelError },

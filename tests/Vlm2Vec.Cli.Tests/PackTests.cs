@@ -49,7 +49,11 @@ public sealed class PackTests
         Assert.Equal("vlm2vec", (string?)command.Attribute("Name"));
         Assert.Equal("vlm2vec.dll", (string?)command.Attribute("EntryPoint"));
         Assert.Equal("tools/net10.0/any", toolFolder);
-        foreach (var file in new[] { "vlm2vec.dll", "vlm2vec.runtimeconfig.json", "Vlm2Vec.Core.dll", "System.CommandLine.dll", "Spectre.Console.dll" })
+        foreach (var file in new[]
+        {
+            "vlm2vec.dll", "vlm2vec.runtimeconfig.json", "Vlm2Vec.Core.dll", "System.CommandLine.dll", "Spectre.Console.dll",
+            "demo/model/vlm2vec.json", "demo/model/text.onnx_data", "demo/images/labels.csv", "demo/images/sneaker-1.png", // vlm2vec demo
+        })
         {
             Assert.Contains($"{toolFolder}/{file}", entries);
         }

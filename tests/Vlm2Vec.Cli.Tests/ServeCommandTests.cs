@@ -101,6 +101,33 @@ public sealed class ServeCommandTests
         Assert.Contains("Serving 'tiny'", result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Serve_runs_a_model_bundle_on_the_onnx_runtime_engine()
+    {
+        var bundle = Search.DemoAssets.RequireModel();
+        using var offline = Vlm2Vec.OnnxRuntime.OnnxVlm2VecEncoder.FromBundle(bundle);
+        using var stop = new CancellationTokenSource();
+        var stdout = new StringWriter();
+        var run = CliHarness.RunAsync(["serve", "--model", bundle, "--urls", "http://127.0.0.1:0", "--model-name", "demo"], cancellationToken: stop.Token, stdout: stdout);
+
+        var address = await WaitForAddressAsync(stdout, run);
+        using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
+        var health = JsonDocument.Parse(await http.GetStringAsync("/health")).RootElement;
+        Assert.Equal("onnxruntime-cpu", health.GetProperty("engine").GetString());
+        var body = JsonSerializer.Serialize(new { model = "demo", input = new[] { "Sneaker", "a photo of a bag" } });
+        using var response = await http.PostAsync("/v1/embeddings", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(200, (int)response.StatusCode);
+        var data = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("data").EnumerateArray().ToList();
+        var expected = await offline.EncodeAsync(offline.Preprocessor.Collate([offline.Preprocessor.Prepare(MultimodalInput.FromText("Sneaker"))]));
+        var served = data[0].GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        Assert.Equal(offline.Info.Dimension, served.Length);
+        Assert.True(Cosine(served, expected[0]) > 0.99999, $"cosine {Cosine(served, expected[0])}");
+
+        await stop.CancelAsync();
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ExitCodes.Success, result.ExitCode);
+    }
+
     private static async Task<string> WaitForAddressAsync(StringWriter stdout, Task<CliRunResult> run)
     {
         var deadline = DateTime.UtcNow.AddSeconds(120);

@@ -7,7 +7,9 @@
 #      class names); P@1 before and after.
 # Usage: tools/experiments/fashion-mnist.sh [work-folder]   (default /tmp/vlm2vec-fashion-mnist)
 # Environment: THREADS (libtorch threads, default: one per core), FASHION_MNIST (IDX folder with the 60k training set,
-# default /usr/share/datasets/fashion-mnist from `apt-get install dataset-fashion-mnist`), VLM2VEC_SHARED_DATA.
+# default /usr/share/datasets/fashion-mnist from `apt-get install dataset-fashion-mnist`), VLM2VEC_SHARED_DATA,
+# FASHION_MODEL (skip step 1 and adapt this Hugging Face model folder instead, e.g. the demo model's checkpoint
+# <work>/run/model from tools/demo-model/build.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,30 +36,33 @@ dotnet build "$repo/src/Vlm2Vec.Cli" -c Release -nologo -v q
 dotnet build "$repo/benchmarks/Vlm2Vec.Benchmarks" -c Release -nologo -v q
 mkdir -p "$work"
 
-stamp "prepare Fashion-MNIST"
-"${bench[@]}" fashion-mnist prepare --source "$fashion" --out "$work/fashion-data"
+model=${FASHION_MODEL:-$work/fashion/model}
+if [[ -z "${FASHION_MODEL:-}" ]]; then
+  stamp "prepare Fashion-MNIST"
+  "${bench[@]}" fashion-mnist prepare --source "$fashion" --out "$work/fashion-data"
 
-stamp "train from scratch (full)"
-start=$(date +%s)
-"${cli[@]}" train --config "$here/train-config.json" --tokenizer "$shared/tokenizer/qwen2-vl" \
-  --data "$work/fashion-data/train.jsonl" --output "$work/fashion" "${threads[@]}"
-echo "fashion-mnist training wall time: $(( $(date +%s) - start )) s"
+  stamp "train from scratch (full)"
+  start=$(date +%s)
+  "${cli[@]}" train --config "$here/train-config.json" --tokenizer "$shared/tokenizer/qwen2-vl" \
+    --data "$work/fashion-data/train.jsonl" --output "$work/fashion" "${threads[@]}"
+  echo "fashion-mnist training wall time: $(( $(date +%s) - start )) s"
+fi
 
 stamp "evaluate on the 10k test set"
-"${bench[@]}" fashion-mnist eval --source "$fashion" --model "$work/fashion/model"
+"${bench[@]}" fashion-mnist eval --source "$fashion" --model "$model"
 
 stamp "prepare Caltech-101 (7 train / 3 test per class)"
 VLM2VEC_SHARED_DATA=$shared "${bench[@]}" caltech-lora prepare --out "$work/caltech-data"
 
 stamp "Caltech-101 P@1 of the Fashion-MNIST model (before adaptation)"
-"${bench[@]}" caltech-lora eval --model "$work/fashion/model" --data "$work/caltech-data" --max-pixels 3136
+"${bench[@]}" caltech-lora eval --model "$model" --data "$work/caltech-data" --max-pixels 3136
 
 stamp "DoRA adaptation to Caltech-101"
 start=$(date +%s)
-"${cli[@]}" train --config "$here/caltech-lora-config.json" --model "$work/fashion/model" \
+"${cli[@]}" train --config "$here/caltech-lora-config.json" --model "$model" \
   --data "$work/caltech-data/train.jsonl" --output "$work/caltech" "${threads[@]}"
 echo "caltech adaptation wall time: $(( $(date +%s) - start )) s"
 
 stamp "Caltech-101 P@1 with the adapter"
-"${bench[@]}" caltech-lora eval --model "$work/fashion/model" --adapter "$work/caltech/adapter" --data "$work/caltech-data" --max-pixels 3136
+"${bench[@]}" caltech-lora eval --model "$model" --adapter "$work/caltech/adapter" --data "$work/caltech-data" --max-pixels 3136
 stamp "done"

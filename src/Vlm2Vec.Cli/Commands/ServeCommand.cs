@@ -15,7 +15,7 @@ internal sealed class ServeCommand : VerbCommand
 {
     private readonly Option<string> _model = new("--model", "-m")
     {
-        Description = "The model folder: a Hugging Face Qwen2-VL / VLM2Vec checkpoint (config.json, safetensors, tokenizer files).",
+        Description = "The model folder: a vlm2vec model bundle (vlm2vec.json; ONNX Runtime) or a Hugging Face Qwen2-VL / VLM2Vec checkpoint (TorchSharp).",
         HelpName = "folder",
         Required = true,
     };
