@@ -70,8 +70,8 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
             var endToEnd = !args.Contains("--variants-only");
             BenchmarkContext.Report(string.Empty);
             BenchmarkContext.Report("## end to end (Vlm2VecEmbedder: decode, preprocess, tokenise, collate, encode, pool)");
-            BenchmarkContext.Report("workload | batch | items | ORT items/s | TorchSharp items/s | ORT / TorchSharp | ORT time outside session.Run | ORT peak RSS MiB | TorchSharp peak RSS MiB");
-            BenchmarkContext.Report("---|---|---|---|---|---|---|---|---");
+            BenchmarkContext.Report("workload | batch | items | ORT items/s | TorchSharp items/s | ORT / TorchSharp | ORT time outside session.Run | ORT peak RSS MiB | TorchSharp peak RSS MiB | load average (1 min) after the row");
+            BenchmarkContext.Report("---|---|---|---|---|---|---|---|---|---");
             foreach (var (workload, inputs) in endToEnd ? new[] { ("image 448", data.Images), ("text", data.Texts) } : [])
             {
                 foreach (var batch in new[] { 1, 8, 32 })
@@ -93,7 +93,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
                     var ratio = withTorchSharp ? Median(ortRuns.Zip(tsRuns, (o, t) => o.Rate / t.Rate)) : double.NaN;
                     var outside = Median(ortRuns.Select(r => r.OutsideShare));
                     BenchmarkContext.Report(Invariant(
-                        $"{workload} | {batch} | {items.Count} | {ortRate:F2} | {(withTorchSharp ? tsRate.ToString("F2", CultureInfo.InvariantCulture) : "—")} | {(withTorchSharp ? $"×{ratio:F2}" : "—")} | {outside:P1} | {ortRuns.Max(r => r.PeakMiB):F0} | {(withTorchSharp ? tsRuns.Max(r => r.PeakMiB).ToString("F0", CultureInfo.InvariantCulture) : "—")}"));
+                        $"{workload} | {batch} | {items.Count} | {ortRate:F2} | {(withTorchSharp ? tsRate.ToString("F2", CultureInfo.InvariantCulture) : "—")} | {(withTorchSharp ? $"×{ratio:F2}" : "—")} | {outside:P1} | {ortRuns.Max(r => r.PeakMiB):F0} | {(withTorchSharp ? tsRuns.Max(r => r.PeakMiB).ToString("F0", CultureInfo.InvariantCulture) : "—")} | {LoadAverage().Split(' ')[0]}"));
                 }
             }
 

@@ -27,10 +27,11 @@ internal static class CliApplication
         run => new IndexCommand(run),
         run => new SearchCommand(run),
         run => new DemoCommand(run),
+        run => new BenchCommand(run),
     ];
 
-    /// <summary>Verbs of the product that are not implemented yet (listed in the root help and docs/cli.md).</summary>
-    public static IReadOnlyList<string> PlannedVerbs { get; } = ["bench"];
+    /// <summary>Verbs of the product that are not implemented yet (listed in the root help and docs/cli.md); none left.</summary>
+    public static IReadOnlyList<string> PlannedVerbs { get; } = [];
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the process exit code. Never throws for a failing verb.</summary>
     public static async Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken = default)
@@ -98,9 +99,13 @@ internal static class CliApplication
     internal static string RootEpilogue()
     {
         var text = new StringBuilder();
-        text.AppendLine("Planned commands (not available yet):");
-        text.Append("  ").AppendJoin(", ", PlannedVerbs).AppendLine();
-        text.AppendLine();
+        if (PlannedVerbs.Count > 0)
+        {
+            text.AppendLine("Planned commands (not available yet):");
+            text.Append("  ").AppendJoin(", ", PlannedVerbs).AppendLine();
+            text.AppendLine();
+        }
+
         text.AppendLine("Exit codes:");
         foreach (var (code, meaning) in ExitCodes.Table)
         {
