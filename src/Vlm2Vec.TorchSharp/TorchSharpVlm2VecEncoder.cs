@@ -163,13 +163,7 @@ public sealed class TorchSharpVlm2VecEncoder : IVlm2VecEncoder
             }
         }
 
-        var cells = (long)batch.BatchSize * batch.SequenceLength;
-        Require(batch.BatchSize > 0 && batch.SequenceLength > 0, $"batch size ({batch.BatchSize}) and sequence length ({batch.SequenceLength}) must be positive.");
-        Require(batch.InputIds.Length == cells, $"InputIds has {batch.InputIds.Length} values, expected {batch.BatchSize}×{batch.SequenceLength}.");
-        Require(batch.AttentionMask.Length == cells, $"AttentionMask has {batch.AttentionMask.Length} values, expected {cells}.");
-        Require(batch.ImageTokenMask.Length == cells, $"ImageTokenMask has {batch.ImageTokenMask.Length} values, expected {cells}.");
-        Require(batch.PositionIds.Length == 3 * cells, $"PositionIds has {batch.PositionIds.Length} values, expected 3×{cells}.");
-        Require(batch.ImageGridThw.Length % 3 == 0, $"ImageGridThw has {batch.ImageGridThw.Length} values, not a multiple of 3.");
+        batch.EnsureConsistentShapes();
         if (batch.ImageCount > 0)
         {
             Require(batch.PatchRowLength == config.Vision.PatchRowLength,

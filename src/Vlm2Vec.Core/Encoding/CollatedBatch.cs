@@ -71,4 +71,29 @@ public sealed class CollatedBatch
             return n;
         }
     }
+
+    /// <summary>
+    /// Checks that the token arrays agree with the batch shape (<c>B×L</c> ids, masks, <c>3×B×L</c> positions) and that
+    /// the grid array holds whole <c>(t, h, w)</c> triples. Engines call it before running a batch they did not collate
+    /// themselves; the model-specific checks (patch rows, merge size, image tokens) stay with the engine.
+    /// </summary>
+    /// <exception cref="InvalidInputException">An array has the wrong length.</exception>
+    public void EnsureConsistentShapes()
+    {
+        var cells = (long)BatchSize * SequenceLength;
+        Require(BatchSize > 0 && SequenceLength > 0, $"batch size ({BatchSize}) and sequence length ({SequenceLength}) must be positive.");
+        Require(InputIds.Length == cells, $"InputIds has {InputIds.Length} values, expected {BatchSize}×{SequenceLength}.");
+        Require(AttentionMask.Length == cells, $"AttentionMask has {AttentionMask.Length} values, expected {cells}.");
+        Require(ImageTokenMask.Length == cells, $"ImageTokenMask has {ImageTokenMask.Length} values, expected {cells}.");
+        Require(PositionIds.Length == 3 * cells, $"PositionIds has {PositionIds.Length} values, expected 3×{cells}.");
+        Require(ImageGridThw.Length % 3 == 0, $"ImageGridThw has {ImageGridThw.Length} values, not a multiple of 3.");
+
+        static void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new InvalidInputException("Collated batch: " + message);
+            }
+        }
+    }
 }
