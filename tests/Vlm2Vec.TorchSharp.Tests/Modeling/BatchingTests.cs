@@ -81,6 +81,26 @@ public sealed class BatchingTests
     }
 
     [Fact]
+    public void Large_equal_images_run_in_attention_groups_with_the_results_of_one_at_a_time()
+    {
+        // Three 448×448-sized grids (1024 patches): 2 heads × 1024² float scores = 8 MiB per image, so the 16 MiB budget
+        // groups them as 2 + 1. Grouping must not change anything.
+        Assert.Equal(16L << 20, VisionAttention.MaxScoreBytesPerGroup);
+        using var model = T.Create(seed: 25);
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var images = new[] { T.Pixels(1, 32, 32, 31), T.Pixels(1, 32, 32, 32), T.Pixels(1, 32, 32, 33) };
+        float[] Features(float[] pixels, long[] grid) => model
+            .GetImageFeatures(tensor(pixels, [pixels.Length / T.PatchRow, T.PatchRow]), tensor(grid, [grid.Length / 3, 3]))
+            .contiguous().data<float>().ToArray();
+
+        var joint = Features([.. images[0], .. images[1], .. images[2]], [1, 32, 32, 1, 32, 32, 1, 32, 32]);
+        var separate = images.SelectMany(p => Features(p, [1, 32, 32])).ToArray();
+        Assert.Equal(separate.Length, joint.Length);
+        Assert.True(T.MaxAbsDiff(joint, separate) < 1e-5, $"grouped attention differs: {T.MaxAbsDiff(joint, separate)}");
+    }
+
+    [Fact]
     public void Pooling_takes_the_last_column_for_left_padding_and_the_last_real_token_otherwise()
     {
         using var scope = NewDisposeScope();
