@@ -148,7 +148,7 @@ public sealed class Qwen2VlForConditionalGeneration : nn.Module<Qwen2VlForwardIn
         if (input.PixelValues is { } pixels)
         {
             grid = ReadGrid(input.ImageGridThw, pixels.shape[0]);
-            var features = visual.call(pixels, grid);
+            var features = input.ImageFeatures ?? visual.call(pixels, grid);
             var tokenCount = imageMask.sum().item<long>();
             if (tokenCount != features.shape[0])
             {

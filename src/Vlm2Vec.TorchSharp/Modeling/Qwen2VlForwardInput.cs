@@ -32,6 +32,12 @@ public sealed class Qwen2VlForwardInput
     /// </summary>
     public Tensor? ImageTokenMask { get; init; }
 
+    /// <summary>
+    /// The vision tower's output for <see cref="PixelValues"/>, computed earlier (<c>(image tokens, hidden)</c>): the tower
+    /// is skipped. Training uses it when the tower is frozen, so that GradCache's second pass does not run it again.
+    /// </summary>
+    internal Tensor? ImageFeatures { get; init; }
+
     /// <summary>Whether to return every layer's hidden states (the reference's <c>hidden_states</c> tuple).</summary>
     public bool OutputHiddenStates { get; init; }
 }

@@ -54,6 +54,39 @@ public sealed class GradCacheTests : TorchTestBase
     }
 
     [Fact]
+    public void With_a_frozen_vision_tower_the_second_pass_reuses_the_image_features_and_the_gradients_stay_exact()
+    {
+        using var model = T.Create(seed: 14);
+        LoraInjector.Inject(model, LoraConfig.Vlm2VecV2 with { LoraDropout = 0, InitLoraWeights = "false" }, new LoraInjectOptions { Seed = 4 });
+        LoraInjector.FreezeAllButAdapters(model);
+        model.train();
+        Assert.DoesNotContain(model.named_parameters(), p => p.parameter.requires_grad && p.name.StartsWith("visual.", StringComparison.Ordinal));
+        var collator = TinyTrainingData.Collator(model.Config);
+        var batch = TinyTrainingData.Batch(16, seed: 6);
+        Assert.Contains(batch.Queries.Concat(batch.Targets), row => row.Get().Images.Count > 0);
+
+        var plainLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true).Run(batch, null, null);
+        var plain = Gradients(model);
+        ZeroGradients(model);
+        var recomputedLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = false }.Run(batch, 4, 4);
+        var recomputed = Gradients(model);
+        ZeroGradients(model);
+        var reusedLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true).Run(batch, 4, 4);
+        var reused = Gradients(model);
+
+        ZeroGradients(model);
+        var overBudgetLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { MaxReusedVisionFeatureBytes = 1 }.Run(batch, 4, 4);
+        var overBudget = Gradients(model);
+
+        Assert.Equal(recomputedLoss, reusedLoss, 6);
+        Assert.Equal(recomputedLoss, overBudgetLoss, 6);
+        Assert.Equal(plainLoss, reusedLoss, 4);
+        AssertSameGradients(recomputed, reused, 1e-6);
+        AssertSameGradients(recomputed, overBudget, 1e-6);
+        AssertSameGradients(plain, reused, 1e-4);
+    }
+
+    [Fact]
     public void Dropout_on_the_re_forward_reuses_the_first_forwards_masks()
     {
         using var model = T.Create(seed: 13);
