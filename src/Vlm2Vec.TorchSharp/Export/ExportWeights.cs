@@ -71,6 +71,42 @@ internal sealed class ExportWeights(IReadOnlyDictionary<string, Tensor> stateDic
         });
     }
 
+    /// <summary>
+    /// Linear weights as in <see cref="Linear"/>, quantized to int8 per output channel for <c>DynamicQuantizeMatMul</c>
+    /// (<see cref="PerChannelInt8Quantizer"/>): codes <c>(in, Σ out)</c> int8 stored as <paramref name="name"/>.int8 and
+    /// scales <c>(Σ out)</c> float32 as <paramref name="name"/>.scale, both computed from the float32 weights while written.
+    /// </summary>
+    public (string Codes, string Scales) Int8Linear(OnnxGraphBuilder g, string name, params string[] parts)
+    {
+        var codesName = name + ".int8";
+        var scalesName = name + ".scale";
+        if (g.HasValue(codesName))
+        {
+            return (codesName, scalesName);
+        }
+
+        var sources = (parts.Length == 0 ? [name] : parts).Select(Get).ToArray();
+        var inFeatures = sources[0].numel() / sources[0].shape[0];
+        long outFeatures = sources.Sum(s => s.shape[0]);
+        int n = checked((int)outFeatures), k = checked((int)inFeatures);
+        float[] Rows()
+        {
+            using var scope = NewDisposeScope();
+            var matrices = sources.Select(s => s.reshape(s.shape[0], -1)).ToArray();
+            return Floats(matrices.Length == 1 ? matrices[0] : cat(matrices, 0)).ToArray();
+        }
+
+        // Each initializer recomputes the scales from the float32 rows (cheap next to writing), so nothing is held
+        // between the two writes.
+        g.AddDeferredRawInitializer<sbyte>(codesName, [inFeatures, outFeatures], DataType.Int8, () =>
+        {
+            var rows = Rows();
+            return PerChannelInt8Quantizer.TransposedCodes(rows, PerChannelInt8Quantizer.Scales(rows, n, k), n, k);
+        });
+        g.AddDeferredRawInitializer<float>(scalesName, [outFeatures], DataType.Float, () => PerChannelInt8Quantizer.Scales(Rows(), n, k));
+        return (codesName, scalesName);
+    }
+
     /// <summary>The shape of a weight.</summary>
     public long[] Shape(string name) => Get(name).shape;
 
