@@ -11,7 +11,10 @@ namespace Vlm2Vec.Benchmarks;
 /// small realistic size (batch 8, sequence 128, hidden 512, 8 heads of 64; left padding). Each graph is built with
 /// <see cref="OnnxBlocks"/> exactly as the exporter writes it and run at ORT_ENABLE_ALL (the serving setting); the
 /// report lists the nodes left after ORT's own fusions, so an "unfused" chain that ORT fuses anyway shows up.
-/// Usage: <c>onnx-ops [--seconds N] [--rounds N] [--threads N]</c>.
+/// Usage: <c>onnx-ops [--seconds N] [--rounds N] [--threads N]</c>. With <c>--gemm</c>: instead, the int8 MatMul
+/// candidates for an int8 bundle (MatMulNBits 8-bit at several block sizes and accuracy levels, DynamicQuantizeMatMul,
+/// DynamicQuantizeLinear + MatMulInteger) against the fp32 MatMul on the mid config's largest GEMM shapes, with their
+/// error against the fp32 product.
 /// </summary>
 internal sealed class OnnxOpsBenchmark : IBenchmark
 {
@@ -31,7 +34,13 @@ internal sealed class OnnxOpsBenchmark : IBenchmark
         var rounds = int.Parse(Option(args, "--rounds") ?? "5", CultureInfo.InvariantCulture);
         var threads = int.Parse(Option(args, "--threads") ?? "0", CultureInfo.InvariantCulture);
         BenchmarkContext.Report($"# ORT {OrtEnv.Instance().GetVersionString()}, CPU provider, ORT_ENABLE_ALL, intra-op threads {(threads == 0 ? "default" : threads)}; " +
-            $"{rounds} interleaved rounds of ≥{seconds} s per case, reporting the median and the best round");
+            $"{rounds} interleaved rounds of ≥{seconds} s per case, reporting the median and the best round; load average {LoadAverage()}");
+        if (args.Contains("--gemm"))
+        {
+            Int8Gemm(seconds, rounds, threads);
+            BenchmarkContext.Report($"# load average at the end: {LoadAverage()}");
+            return Task.CompletedTask;
+        }
 
         var cases = new List<Case>();
         var x = Random(1, Batch * Sequence * Hidden);
@@ -133,6 +142,154 @@ internal sealed class OnnxOpsBenchmark : IBenchmark
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// The int8 candidates on the mid config's GEMM shapes (weights N(0, 0.02²), activations N(0, 1)): GFLOP/s counted as
+    /// 2·M·K·N over the median time, and the relative error ‖Y − Y_fp32‖ / ‖Y_fp32‖. For MatMulNBits also the error
+    /// against the fp32 product with the dequantized weights, which is rounding-level when the op computes exactly what
+    /// <see cref="BlockwiseInt8Quantizer"/> encodes (layout, default zero point 128) and shows the activation
+    /// quantization of accuracy level 4.
+    /// </summary>
+    private static void Int8Gemm(double seconds, int rounds, int threads)
+    {
+        var shapes = new (int M, int K, int N, string Where)[]
+        {
+            (1024, 256, 1024, "vision fc1, 1 image"),
+            (1024, 1024, 256, "vision fc2, 1 image"),
+            (264, 512, 5632, "decoder gate+up, 1 image row"),
+            (264, 2816, 512, "decoder down, 1 image row"),
+            (25, 512, 5632, "decoder gate+up, 1 text row"),
+            (200, 512, 5632, "decoder gate+up, 8 text rows"),
+        };
+        foreach (var (m, k, n, where) in shapes)
+        {
+            var random = new Random(7);
+            var weights = Normal(random, n * k, 0.02f);
+            var activations = Normal(random, m * k, 1f);
+            Input[] inputs = [new("a", activations, [m, k])];
+            var transposed = new float[k * n];
+            for (var row = 0; row < n; row++)
+            {
+                for (var col = 0; col < k; col++)
+                {
+                    transposed[(col * n) + row] = weights[(row * k) + col];
+                }
+            }
+
+            var cases = new List<(Case Case, float[]? Dequantized)>();
+            OnnxGraphBuilder Graph(Func<OnnxGraphBuilder, string, string> body)
+            {
+                var g = Builder(21);
+                var a = g.AddInput("a", DataType.Float, [m, k]);
+                g.AddOutput(body(g, a), DataType.Float, [m, n], "y");
+                return g;
+            }
+
+            var group = Invariant($"{m} × {k} × {n} ({where})");
+            cases.Add((new Case(group, "fp32 MatMul", "fp32 MatMul", Graph((g, a) => g.MatMul(a, g.AddInitializer("b", transposed, [k, n]))), inputs, threads), null));
+            foreach (var blockSize in new[] { 32, 64, 128 })
+            {
+                var quantizer = new BlockwiseInt8Quantizer(blockSize);
+                var (codes, scales) = quantizer.Quantize(weights, n, k);
+                var dequantized = quantizer.Dequantize(codes, scales, n, k);
+                var blocks = quantizer.BlocksPerRow(k);
+                foreach (var level in new[] { 0, 4 })
+                {
+                    var g = Graph((g, a) => g.MatMulNBits(a, g.AddInitializer("b", codes, [n, blocks, blockSize]), g.AddInitializer("scales", scales, [n, blocks]), k, n, blockSize, 8, level));
+                    cases.Add((new Case(group, Invariant($"MatMulNBits 8-bit, block {blockSize}, accuracy {level}"), "fp32 MatMul", g, inputs, threads), dequantized));
+                }
+            }
+
+            // Per output column symmetric int8, B (K, N) int8: what the int8 bundle writes.
+            var columnScales = PerChannelInt8Quantizer.Scales(weights, n, k);
+            var columnCodes = PerChannelInt8Quantizer.TransposedCodes(weights, columnScales, n, k);
+            cases.Add((new Case(group, "DynamicQuantizeMatMul (int8 per column)", "fp32 MatMul",
+                Graph((g, a) => g.DynamicQuantizeMatMul(a, g.AddInitializer("b", columnCodes, [k, n]), g.AddInitializer("b_scale", columnScales, [n]))), inputs, threads), null));
+            cases.Add((new Case(group, "DynamicQuantizeLinear + MatMulInteger", "fp32 MatMul", Graph((g, a) =>
+            {
+                var (q, scale, zero) = g.DynamicQuantizeLinear(a);
+                var product = g.MatMulInteger(q, g.AddInitializer("b", columnCodes, [k, n]), zero);
+                return g.Mul(g.Cast(product, DataType.Float), g.Mul(scale, g.AddInitializer("b_scale", columnScales, [n])));
+            }), inputs, threads), null));
+
+            try
+            {
+                for (var round = 0; round < rounds; round++)
+                {
+                    cases.ForEach(c => c.Case.MeasureRound(seconds));
+                }
+
+                var reference = cases[0].Case.Output();
+                var flop = 2.0 * m * k * n;
+                var baseline = cases[0].Case.Median;
+                BenchmarkContext.Report(string.Empty);
+                BenchmarkContext.Report($"## {group}  (load {LoadAverage().Split(' ')[0]})");
+                foreach (var (item, dequantized) in cases)
+                {
+                    var output = item.Output();
+                    var exact = dequantized is null ? "" : Invariant($"  vs A·dequant(W) {RelativeError(output, DequantizedProduct(activations, dequantized, m, k, n)):E1}");
+                    BenchmarkContext.Report(Invariant(
+                        $"  {item.Name,-42} {flop / item.Median / 1e6,7:F1} GFLOP/s  ×{baseline / item.Median,5:F2}  error vs fp32 {RelativeError(output, reference):E1}{exact}   [{item.Nodes}]"));
+                }
+            }
+            finally
+            {
+                cases.ForEach(c => c.Case.Dispose());
+            }
+        }
+    }
+
+    private static float[] DequantizedProduct(float[] a, float[] weights, int m, int k, int n)
+    {
+        var y = new float[m * n];
+        for (var row = 0; row < m; row++)
+        {
+            var x = a.AsSpan(row * k, k);
+            for (var col = 0; col < n; col++)
+            {
+                y[(row * n) + col] = System.Numerics.Tensors.TensorPrimitives.Dot(x, weights.AsSpan(col * k, k));
+            }
+        }
+
+        return y;
+    }
+
+    private static double RelativeError(float[] actual, float[] expected)
+    {
+        double difference = 0, norm = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            difference += (double)(actual[i] - expected[i]) * (actual[i] - expected[i]);
+            norm += (double)expected[i] * expected[i];
+        }
+
+        return Math.Sqrt(difference / norm);
+    }
+
+    private static float[] Normal(Random random, int count, float std)
+    {
+        var values = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            values[i] = std * (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        }
+
+        return values;
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
     private static OnnxGraphBuilder Builder(int opset) => new(new OnnxGraphBuilderOptions { OpsetVersion = opset });
 
     private static float[] Random(int seed, int count)
@@ -213,6 +370,13 @@ internal sealed class OnnxOpsBenchmark : IBenchmark
         public double Median => _milliseconds.Order().ElementAt(_milliseconds.Count / 2);
 
         public double Best => _milliseconds.Min();
+
+        /// <summary>Runs once and returns the first output as floats.</summary>
+        public float[] Output()
+        {
+            using var outputs = _session.Run(_runOptions, _names, _values, _session.OutputNames);
+            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
 
         public void MeasureRound(double seconds)
         {

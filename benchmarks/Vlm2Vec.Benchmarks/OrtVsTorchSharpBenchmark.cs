@@ -26,7 +26,9 @@ namespace Vlm2Vec.Benchmarks;
 /// Args: <c>[--quick]</c> fewer items; <c>[--threads N]</c> (default: all cores, both engines); <c>[--rounds N]</c>
 /// (default 3); <c>[--encoder-only]</c> also time both engines on pre-collated batches; <c>[--variants]</c> also time ORT
 /// graph/session variants against the default (<c>--variants-only</c>: nothing else); <c>[--gemm]</c> the fp32 GEMM
-/// ceiling of both engines on the model's shapes; <c>[--no-torchsharp]</c> ORT only.
+/// ceiling of both engines on the model's shapes; <c>[--no-torchsharp]</c> ORT only; <c>[--int8]</c> also an int8 bundle
+/// (<see cref="Vlm2VecExportDType.Int8"/>) of the same weights, end to end beside the float32 one, with the cosine of its
+/// embeddings to the float32 bundle's on the benchmark's inputs.
 /// </summary>
 internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
 {
@@ -42,6 +44,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
         var threads = ArgValue(args, "--threads") ?? Environment.ProcessorCount;
         var rounds = ArgValue(args, "--rounds") ?? (quick ? 1 : 3);
         var withTorchSharp = !args.Contains("--no-torchsharp");
+        var withInt8 = args.Contains("--int8");
         TorchSharpRuntime.EnsureLoaded();
         torch.set_num_threads(threads);
 
@@ -62,16 +65,33 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
             BenchmarkContext.Report($"# export (in-memory state dict, float32): {sw.Elapsed.TotalSeconds:F1} s, bundle {bytes / 1048576.0:F0} MiB");
 
             using var ort = OnnxVlm2VecEncoder.FromBundle(bundle, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads });
+            OnnxVlm2VecEncoder? ortInt8 = null;
+            if (withInt8)
+            {
+                sw.Restart();
+                var int8Bundle = Path.Combine(temp, "bundle-int8");
+                await Vlm2VecOnnxExporter.ExportAsync(config, model.state_dict(), int8Bundle, new Vlm2VecExportOptions { TokenizerFolder = tokenizerFolder, ModelId = "mid-random-int8", DType = Vlm2VecExportDType.Int8 });
+                var int8Bytes = Directory.GetFiles(int8Bundle).Sum(f => new FileInfo(f).Length);
+                BenchmarkContext.Report($"# export (in-memory state dict, int8 projections): {sw.Elapsed.TotalSeconds:F1} s, bundle {int8Bytes / 1048576.0:F0} MiB (the float32 token-embedding table is {config.VocabSize * (long)config.HiddenSize * 4 / 1048576.0:F0} MiB of it)");
+                ortInt8 = OnnxVlm2VecEncoder.FromBundle(int8Bundle, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads });
+            }
+
+            using var ortInt8Scope = ortInt8;
             using var torchSharp = new TorchSharpVlm2VecEncoder(model, ort.Preprocessor, "mid-random", null, validate: true);
             var data = BenchmarkData.Load(context, quick);
 
             await ParityCheckAsync(ort, torchSharp, data);
+            if (ortInt8 is not null)
+            {
+                await Int8CosineAsync(ort, ortInt8, data);
+            }
 
             var endToEnd = !args.Contains("--variants-only");
             BenchmarkContext.Report(string.Empty);
             BenchmarkContext.Report("## end to end (Vlm2VecEmbedder: decode, preprocess, tokenise, collate, encode, pool)");
-            BenchmarkContext.Report("workload | batch | items | ORT items/s | TorchSharp items/s | ORT / TorchSharp | ORT time outside session.Run | ORT peak RSS MiB | TorchSharp peak RSS MiB | load average (1 min) after the row");
-            BenchmarkContext.Report("---|---|---|---|---|---|---|---|---|---");
+            BenchmarkContext.Report("workload | batch | items | ORT items/s | TorchSharp items/s | ORT / TorchSharp | ORT time outside session.Run | ORT peak RSS MiB | TorchSharp peak RSS MiB | load average (1 min) after the row" +
+                (ortInt8 is null ? string.Empty : " | ORT int8 items/s | int8 / ORT fp32 | int8 / TorchSharp | ORT int8 peak RSS MiB"));
+            BenchmarkContext.Report("---|---|---|---|---|---|---|---|---|---" + (ortInt8 is null ? string.Empty : "|---|---|---|---"));
             foreach (var (workload, inputs) in endToEnd ? new[] { ("image 448", data.Images), ("text", data.Texts) } : [])
             {
                 foreach (var batch in new[] { 1, 8, 32 })
@@ -79,9 +99,15 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
                     var items = inputs.Take(ItemCount(workload, batch, quick)).ToList();
                     var ortRuns = new List<EndToEndResult>();
                     var tsRuns = new List<EndToEndResult>();
+                    var int8Runs = new List<EndToEndResult>();
                     for (var round = 0; round < rounds; round++)
                     {
                         ortRuns.Add(await EndToEndAsync(ort, ort, items, batch));
+                        if (ortInt8 is not null)
+                        {
+                            int8Runs.Add(await EndToEndAsync(ortInt8, ortInt8, items, batch));
+                        }
+
                         if (withTorchSharp)
                         {
                             tsRuns.Add(await EndToEndAsync(torchSharp, null, items, batch));
@@ -92,8 +118,11 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
                     var tsRate = withTorchSharp ? Median(tsRuns.Select(r => r.Rate)) : double.NaN;
                     var ratio = withTorchSharp ? Median(ortRuns.Zip(tsRuns, (o, t) => o.Rate / t.Rate)) : double.NaN;
                     var outside = Median(ortRuns.Select(r => r.OutsideShare));
+                    var int8Columns = ortInt8 is null
+                        ? string.Empty
+                        : Invariant($" | {Median(int8Runs.Select(r => r.Rate)):F2} | ×{Median(int8Runs.Zip(ortRuns, (i, o) => i.Rate / o.Rate)):F2} | {(withTorchSharp ? Invariant($"×{Median(int8Runs.Zip(tsRuns, (i, t) => i.Rate / t.Rate)):F2}") : "—")} | {int8Runs.Max(r => r.PeakMiB):F0}");
                     BenchmarkContext.Report(Invariant(
-                        $"{workload} | {batch} | {items.Count} | {ortRate:F2} | {(withTorchSharp ? tsRate.ToString("F2", CultureInfo.InvariantCulture) : "—")} | {(withTorchSharp ? $"×{ratio:F2}" : "—")} | {outside:P1} | {ortRuns.Max(r => r.PeakMiB):F0} | {(withTorchSharp ? tsRuns.Max(r => r.PeakMiB).ToString("F0", CultureInfo.InvariantCulture) : "—")} | {LoadAverage().Split(' ')[0]}"));
+                        $"{workload} | {batch} | {items.Count} | {ortRate:F2} | {(withTorchSharp ? tsRate.ToString("F2", CultureInfo.InvariantCulture) : "—")} | {(withTorchSharp ? $"×{ratio:F2}" : "—")} | {outside:P1} | {ortRuns.Max(r => r.PeakMiB):F0} | {(withTorchSharp ? tsRuns.Max(r => r.PeakMiB).ToString("F0", CultureInfo.InvariantCulture) : "—")} | {LoadAverage().Split(' ')[0]}{int8Columns}"));
                 }
             }
 
@@ -193,6 +222,29 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
         if (worst > 1e-4)
         {
             throw new InvalidOperationException($"ORT and TorchSharp disagree by {worst:E2}; the timings would compare different computations.");
+        }
+    }
+
+    /// <summary>The int8 bundle's embeddings against the float32 bundle's on the benchmark's inputs (images and texts in
+    /// batches of 8): minimum and mean cosine.</summary>
+    private static async Task Int8CosineAsync(OnnxVlm2VecEncoder fp32, OnnxVlm2VecEncoder int8, BenchmarkData data)
+    {
+        foreach (var (workload, inputs) in new[] { ("images", data.Images.Take(16).ToList()), ("texts", data.Texts.Take(64).ToList()) })
+        {
+            var cosines = new List<double>();
+            foreach (var chunk in inputs.Chunk(8))
+            {
+                var batch = fp32.Preprocessor.Collate(chunk.Select(fp32.Preprocessor.Prepare).ToList());
+                var a = await fp32.EncodeAsync(batch);
+                var b = await int8.EncodeAsync(batch);
+                for (var i = 0; i < a.Length; i++)
+                {
+                    // Both are L2-normalised: the cosine is the dot product.
+                    cosines.Add(System.Numerics.Tensors.TensorPrimitives.Dot(a[i], b[i]));
+                }
+            }
+
+            BenchmarkContext.Report(Invariant($"# int8 vs float32 bundle, {cosines.Count} {workload}: cosine min {cosines.Min():F5}, mean {cosines.Average():F5}"));
         }
     }
 

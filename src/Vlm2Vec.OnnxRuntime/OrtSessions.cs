@@ -11,6 +11,9 @@ namespace Vlm2Vec.OnnxRuntime;
 /// </summary>
 internal sealed class OrtSessions : IDisposable
 {
+    /// <summary>The manifest dtype of a bundle with int8 projections (CPU provider only).</summary>
+    public const string Int8DType = "int8";
+
     private OrtSessions(InferenceSession vision, InferenceSession text, OnnxExecutionProvider provider, string? fallbackReason)
     {
         Vision = vision;
@@ -38,6 +41,20 @@ internal sealed class OrtSessions : IDisposable
         string? fallbackReason = null;
         var provider = options.ExecutionProvider;
         OrtSessions? sessions = null;
+        if (provider != OnnxExecutionProvider.Cpu && bundle.Manifest.DType == Int8DType)
+        {
+            // The int8 bundle's projections are com.microsoft DynamicQuantizeMatMul nodes, which only ORT's CPU provider
+            // implements: on a GPU provider they would run on the CPU with copies around every one of them.
+            fallbackReason = "int8 bundles run on the CPU provider only (their DynamicQuantizeMatMul nodes have no GPU kernel); export a float16 bundle for GPU serving";
+            if (options.Fallback == ExecutionProviderFallback.Fail)
+            {
+                throw new ExecutionProviderException(provider, $"'{bundle.Folder}' cannot run on the {provider} execution provider: {fallbackReason}. Set Fallback = UseCpu to run it on the CPU.", null);
+            }
+
+            OnnxRuntimeLog.ProviderFallback(logger, provider, bundle.Folder, fallbackReason);
+            provider = OnnxExecutionProvider.Cpu;
+        }
+
         if (provider != OnnxExecutionProvider.Cpu)
         {
             try

@@ -37,6 +37,19 @@ public sealed class ConvertCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Convert_with_dtype_int8_writes_an_int8_bundle()
+    {
+        var to = _temp.Combine("bundle-int8");
+
+        var result = await CliHarness.RunAsync(["convert", "--from", ReferenceFixtureFolder.Model("tiny-qwen2vl-tied"), "--to", to, "--tokenizer", _tokenizer, "--dtype", "int8"]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(to, "vlm2vec.json")))!;
+        Assert.Equal("int8", (string?)manifest["dtype"]);
+        Assert.Contains("DynamicQuantizeMatMul", File.ReadAllText(Path.Combine(to, "text.onnx")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unsupported_architecture_is_a_model_error_and_leaves_nothing()
     {
         var model = _temp.Combine("llava");
@@ -92,6 +105,7 @@ public sealed class ConvertCommandTests : IDisposable
 
     [Theory]
     [InlineData("--dtype", "bf16")]
+    [InlineData("--dtype", "int4")]
     [InlineData("--from", "")]
     public async Task Bad_arguments_are_usage_errors(string option, string value)
     {

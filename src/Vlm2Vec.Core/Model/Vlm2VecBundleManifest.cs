@@ -42,8 +42,9 @@ public sealed record Vlm2VecBundleManifest
     /// <summary>Whether the graphs L2-normalise the pooled vector.</summary>
     public bool Normalize { get; init; } = true;
 
-    /// <summary>Weight and activation dtype of the graphs (<c>float32</c> or <c>float16</c>); graph inputs and outputs are
-    /// float32 either way.</summary>
+    /// <summary>Weight and activation dtype of the graphs (<c>float32</c> or <c>float16</c>), or <c>int8</c> for float32
+    /// graphs whose projections have int8 weights (ONNX Runtime's CPU provider); graph inputs and outputs are float32
+    /// either way.</summary>
     public required string DType { get; init; }
 
     /// <summary>The padding side the model was trained with (<c>left</c> for VLM2Vec Qwen2-VL).</summary>
@@ -267,7 +268,7 @@ public sealed record Vlm2VecBundleManifest
 
         Require(EmbeddingDimension > 0, $"embedding_dimension must be positive, not {EmbeddingDimension}");
         Require(Pooling == LastTokenPooling, $"pooling '{Pooling}' is not supported (format version {FormatVersion} defines '{LastTokenPooling}')");
-        Require(DType is "float32" or "float16", $"dtype '{DType}' is not supported (float32 or float16)");
+        Require(DType is "float32" or "float16" or "int8", $"dtype '{DType}' is not supported (float32, float16 or int8)");
         Require(PaddingSide is "left" or "right", $"padding_side '{PaddingSide}' must be 'left' or 'right'");
         Require(Limits.MaxTokens > 0 && Limits.MinPixels > 0 && Limits.MaxPixels >= Limits.MinPixels,
             $"limits (max_tokens {Limits.MaxTokens}, min_pixels {Limits.MinPixels}, max_pixels {Limits.MaxPixels}) must be positive with max_pixels ≥ min_pixels");

@@ -8,7 +8,8 @@ namespace Vlm2Vec.TorchSharp.Export;
 /// The state dict as the graphs need it: each weight is added to the graph as a deferred initializer whose float32 values
 /// (transposed for MatMul, projections concatenated where the graph fuses them) are produced only while that tensor is
 /// written, then dropped, so an export holds the checkpoint plus one converted tensor at a time. Weights of any float
-/// dtype (bf16 checkpoints included) are converted to float32 first; the writer then stores float32 or float16.
+/// dtype (bf16 checkpoints included) are converted to float32 first; the writer then stores float32 or float16, or, for
+/// the int8 bundle's projections, int8 codes and float32 scales computed from those float32 values.
 /// </summary>
 internal sealed class ExportWeights(IReadOnlyDictionary<string, Tensor> stateDict, DataType storeAs)
 {
@@ -69,6 +70,42 @@ internal sealed class ExportWeights(IReadOnlyDictionary<string, Tensor> stateDic
             var joined = matrices.Length == 1 ? matrices[0] : cat(matrices, 0);
             return Floats(joined.t());
         });
+    }
+
+    /// <summary>
+    /// Linear weights as in <see cref="Linear"/>, quantized to int8 per output channel for <c>DynamicQuantizeMatMul</c>
+    /// (<see cref="PerChannelInt8Quantizer"/>): codes <c>(in, Σ out)</c> int8 stored as <paramref name="name"/>.int8 and
+    /// scales <c>(Σ out)</c> float32 as <paramref name="name"/>.scale, both computed from the float32 weights while written.
+    /// </summary>
+    public (string Codes, string Scales) Int8Linear(OnnxGraphBuilder g, string name, params string[] parts)
+    {
+        var codesName = name + ".int8";
+        var scalesName = name + ".scale";
+        if (g.HasValue(codesName))
+        {
+            return (codesName, scalesName);
+        }
+
+        var sources = (parts.Length == 0 ? [name] : parts).Select(Get).ToArray();
+        var inFeatures = sources[0].numel() / sources[0].shape[0];
+        long outFeatures = sources.Sum(s => s.shape[0]);
+        int n = checked((int)outFeatures), k = checked((int)inFeatures);
+        ReadOnlyMemory<float> Rows()
+        {
+            using var scope = NewDisposeScope();
+            var matrices = sources.Select(s => s.reshape(s.shape[0], -1)).ToArray();
+            return Floats(matrices.Length == 1 ? matrices[0] : cat(matrices, 0));
+        }
+
+        // Each initializer recomputes the scales from the float32 rows (cheap next to writing), so nothing is held
+        // between the two writes.
+        g.AddDeferredRawInitializer<sbyte>(codesName, [inFeatures, outFeatures], DataType.Int8, () =>
+        {
+            var rows = Rows().Span;
+            return PerChannelInt8Quantizer.TransposedCodes(rows, PerChannelInt8Quantizer.Scales(rows, n, k), n, k);
+        });
+        g.AddDeferredRawInitializer<float>(scalesName, [outFeatures], DataType.Float, () => PerChannelInt8Quantizer.Scales(Rows().Span, n, k));
+        return (codesName, scalesName);
     }
 
     /// <summary>The shape of a weight.</summary>

@@ -16,6 +16,14 @@ internal sealed record Qwen2VlGraphOptions
     /// </summary>
     public DataType? EmbeddingTableDType { get; init; }
 
+    /// <summary>
+    /// Store the weights of every projection of the vision blocks, the merger and the decoder layers as int8 per output
+    /// channel and run them with com.microsoft <c>DynamicQuantizeMatMul</c> (activations quantized to uint8 per tensor at
+    /// run time; int32 accumulation). Only with <see cref="DType"/> float32; the patch embedding, the token embeddings,
+    /// norms, biases, rotary and attention stay float32.
+    /// </summary>
+    public bool Int8Projections { get; init; }
+
     /// <summary>The decoder's attention kernel.</summary>
     public AttentionFormulation DecoderAttention { get; init; } = AttentionFormulation.MultiHeadAttention;
 

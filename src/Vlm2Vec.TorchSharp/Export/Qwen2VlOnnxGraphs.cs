@@ -249,7 +249,7 @@ internal sealed class Qwen2VlOnnxGraphs(Qwen2VlConfig config, ExportWeights weig
         q = g.RotaryEmbedding(q, rotary.Rows, rotary.Cos, rotary.Sin, config.NumAttentionHeads);
         k = g.RotaryEmbedding(k, rotary.Rows, rotary.Cos, rotary.Sin, config.NumKeyValueHeads);
         var context = g.Attention(q, k, v, bias, config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, options.DecoderAttention, DType);
-        var attentionOut = g.MatMul(context, weights.Linear(g, p + ".self_attn.o_proj.weight"));
+        var attentionOut = Projection(g, context, p + ".self_attn.o_proj.weight");
         var (normed2, residual) = g.SkipRmsNorm(attentionOut, hidden, weights.Tensor(g, p + ".post_attention_layernorm.weight"), RmsEpsilon, options.FusedDecoderSkipNorms, DType);
         return (residual, Mlp(g, p, normed2));
     }
@@ -286,13 +286,15 @@ internal sealed class Qwen2VlOnnxGraphs(Qwen2VlConfig config, ExportWeights weig
 
         var normedAtPool = g.GatherND(normed, keepIndex, batchDims: 1);
         var hiddenAtPool = g.Unsqueeze(g.GatherND(hidden, keepIndex, batchDims: 1), 1);
-        var q = g.Unsqueeze(g.Add(g.MatMul(normedAtPool, weights.Linear(g, p + ".self_attn.q_proj.weight")), weights.Tensor(g, p + ".self_attn.q_proj.bias")), 1);
+        var q = g.Unsqueeze(options.Int8Projections
+            ? Int8Projection(g, normedAtPool, weights.Tensor(g, p + ".self_attn.q_proj.bias"), p + ".self_attn.q_proj.weight")
+            : g.Add(g.MatMul(normedAtPool, weights.Linear(g, p + ".self_attn.q_proj.weight")), weights.Tensor(g, p + ".self_attn.q_proj.bias")), 1);
         q = g.RotaryEmbedding(q, queryRows, rotary.Cos, rotary.Sin, config.NumAttentionHeads);
 
         // GroupQueryAttention needs equal query and key lengths without a KV cache; the plain chain handles one query.
         var formulation = options.DecoderAttention == AttentionFormulation.GroupQueryAttention ? AttentionFormulation.MatMulSoftmax : options.DecoderAttention;
         var context = g.Attention(q, k, v, queryBias, config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, formulation, DType);
-        var attentionOut = g.MatMul(context, weights.Linear(g, p + ".self_attn.o_proj.weight"));
+        var attentionOut = Projection(g, context, p + ".self_attn.o_proj.weight");
         var (normed2, residual) = g.SkipRmsNorm(attentionOut, hiddenAtPool, weights.Tensor(g, p + ".post_attention_layernorm.weight"), RmsEpsilon, options.FusedDecoderSkipNorms, DType);
         var down = Mlp(g, p, normed2);
         using var final = g.Scope("norm");
@@ -318,6 +320,16 @@ internal sealed class Qwen2VlOnnxGraphs(Qwen2VlConfig config, ExportWeights weig
     {
         var a = p + ".self_attn.";
         long qWidth = config.NumAttentionHeads * config.HeadDim, kvWidth = config.NumKeyValueHeads * config.HeadDim;
+        if (options.Int8Projections)
+        {
+            var names = includeQuery
+                ? (Weight: a + "qkv_proj.weight", Parts: new[] { a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight" }, Bias: weights.ConcatenatedVector(g, a + "qkv_proj.bias", a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias"))
+                : (Weight: a + "kv_proj.weight", Parts: new[] { a + "k_proj.weight", a + "v_proj.weight" }, Bias: weights.ConcatenatedVector(g, a + "kv_proj.bias", a + "k_proj.bias", a + "v_proj.bias"));
+            var projected = Int8Projection(g, normed, names.Bias, names.Weight, names.Parts);
+            var split = includeQuery ? g.Split(projected, -1, qWidth, kvWidth, kvWidth) : g.Split(projected, -1, kvWidth, kvWidth);
+            return includeQuery ? (split[0], split[1], split[2]) : (string.Empty, split[0], split[1]);
+        }
+
         if (!includeQuery)
         {
             var kvOnly = g.Add(
@@ -343,13 +355,26 @@ internal sealed class Qwen2VlOnnxGraphs(Qwen2VlConfig config, ExportWeights weig
         }
 
         var m = p + ".mlp.";
-        var gateUp = g.MatMul(x, weights.Linear(g, m + "gate_up_proj.weight", m + "gate_proj.weight", m + "up_proj.weight"));
+        var gateUp = Projection(g, x, m + "gate_up_proj.weight", m + "gate_proj.weight", m + "up_proj.weight");
         var halves = g.Split(gateUp, -1, config.IntermediateSize, config.IntermediateSize);
-        return g.MatMul(g.SwiGlu(halves[0], halves[1]), weights.Linear(g, m + "down_proj.weight"));
+        return Projection(g, g.SwiGlu(halves[0], halves[1]), m + "down_proj.weight");
     }
 
     private string Linear(OnnxGraphBuilder g, string x, string module) =>
-        g.Add(g.MatMul(x, weights.Linear(g, module + ".weight")), weights.Tensor(g, module + ".bias"));
+        options.Int8Projections
+            ? Int8Projection(g, x, weights.Tensor(g, module + ".bias"), module + ".weight")
+            : g.Add(g.MatMul(x, weights.Linear(g, module + ".weight")), weights.Tensor(g, module + ".bias"));
+
+    /// <summary><c>x · Wᵀ</c> (+ bias) of the (concatenated) Linear weights <paramref name="parts"/> stored as
+    /// <paramref name="name"/>: float MatMul, or DynamicQuantizeMatMul on int8 weights with the bias fused.</summary>
+    private string Projection(OnnxGraphBuilder g, string x, string name, params string[] parts) =>
+        options.Int8Projections ? Int8Projection(g, x, null, name, parts) : g.MatMul(x, weights.Linear(g, name, parts));
+
+    private string Int8Projection(OnnxGraphBuilder g, string x, string? bias, string name, params string[] parts)
+    {
+        var (codes, scales) = weights.Int8Linear(g, name, parts);
+        return g.DynamicQuantizeMatMul(x, codes, scales, bias: bias);
+    }
 
     private string ToModelType(OnnxGraphBuilder g, string x) => DType == DataType.Float ? x : g.Cast(x, DType);
 

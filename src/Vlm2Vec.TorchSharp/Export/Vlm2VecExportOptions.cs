@@ -3,14 +3,15 @@ namespace Vlm2Vec.TorchSharp.Export;
 /// <summary>How <see cref="Vlm2VecOnnxExporter"/> writes a model bundle.</summary>
 public sealed class Vlm2VecExportOptions
 {
-    /// <summary>Weight dtype: float32 for CPU serving (default), float16 for GPU serving.</summary>
+    /// <summary>Weight dtype: float32 for CPU serving (default), float16 for GPU serving, int8 projections for faster CPU
+    /// serving at a small accuracy cost (see <see cref="Vlm2VecExportDType.Int8"/>).</summary>
     public Vlm2VecExportDType DType { get; init; } = Vlm2VecExportDType.Float32;
 
     /// <summary>
     /// Store the token-embedding table in float16 in a float32 bundle (the rows are cast back to float32 after the
     /// lookup). For small models the table of Qwen2-VL's 151,936-token vocabulary is most of the bundle, and this halves
     /// it; embeddings then differ from the checkpoint's by the float16 rounding of the input vectors (relative 2⁻¹¹ per
-    /// element). No effect on float16 bundles.
+    /// element). Applies to float32 and int8 bundles; no effect on float16 bundles.
     /// </summary>
     public bool Float16EmbeddingTable { get; init; }
 

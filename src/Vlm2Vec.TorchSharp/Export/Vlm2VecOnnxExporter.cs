@@ -175,7 +175,7 @@ public static class Vlm2VecOnnxExporter
                 Architecture = config.ModelType,
                 ModelId = source.ModelId,
                 EmbeddingDimension = config.HiddenSize,
-                DType = graphOptions.DType == DataType.Float ? "float32" : "float16",
+                DType = ManifestDType(graphOptions),
                 PadTokenId = source.Files.PadTokenId,
                 Graphs =
                 [
@@ -234,7 +234,7 @@ public static class Vlm2VecOnnxExporter
         {
             OpsetVersion = graphOptions.OpsetVersion,
             GraphName = $"vlm2vec_{role}",
-            DocString = $"VLM2Vec {source.ModelId}: Qwen2-VL {role} graph ({(graphOptions.DType == DataType.Float ? "float32" : "float16")})",
+            DocString = $"VLM2Vec {source.ModelId}: Qwen2-VL {role} graph ({ManifestDType(graphOptions)})",
         });
         build(builder);
         builder.AddMetadata("vlm2vec.role", role);
@@ -255,8 +255,27 @@ public static class Vlm2VecOnnxExporter
         // Onnx/README.md, the ort-vs-torchsharp benchmark's variants); CUDA is where the fused kernels pay off.
         Vlm2VecExportDType.Float32 => new Qwen2VlGraphOptions { DType = DataType.Float, FusedDecoderSkipNorms = false, FusedVisionSkipNorms = false },
         Vlm2VecExportDType.Float16 => new Qwen2VlGraphOptions { DType = DataType.Float16, FusedDecoderSkipNorms = true, FusedVisionSkipNorms = true },
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Export dtype must be Float32 or Float16."),
+
+        // The float32 CPU graph with its projections in int8 (DynamicQuantizeMatMul: see Onnx/README.md for the choice).
+        Vlm2VecExportDType.Int8 => new Qwen2VlGraphOptions { DType = DataType.Float, FusedDecoderSkipNorms = false, FusedVisionSkipNorms = false, Int8Projections = true },
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Export dtype must be Float32, Float16 or Int8."),
     };
+
+    /// <summary>The manifest's <c>dtype</c>: <c>int8</c> for int8 projections, else the activation dtype.</summary>
+    private static string ManifestDType(Qwen2VlGraphOptions graphOptions)
+    {
+        if (graphOptions.Int8Projections)
+        {
+            if (graphOptions.DType != DataType.Float)
+            {
+                throw new ArgumentException("Int8 projections need a float32 graph (Qwen2VlGraphOptions.DType = Float).", nameof(graphOptions));
+            }
+
+            return "int8";
+        }
+
+        return graphOptions.DType == DataType.Float ? "float32" : "float16";
+    }
 
     /// <summary>The full target path, after checking that it may be written.</summary>
     private static string PrepareTarget(string to, bool overwrite)

@@ -141,6 +141,37 @@ internal sealed partial class OnnxGraphBuilder
         return AddInitializer(name, dims, OnnxTensorData.FromRaw(values, DataType.Int32));
     }
 
+    /// <summary>Adds a uint8 initializer (quantized weight codes, zero points).</summary>
+    public string AddInitializer(string name, ReadOnlyMemory<byte> values, ReadOnlySpan<long> dims)
+    {
+        CheckElementCount(name, values.Length, dims);
+        return AddInitializer(name, dims, OnnxTensorData.FromRaw(values, DataType.Uint8));
+    }
+
+    /// <summary>Adds an int8 initializer (quantized weight codes).</summary>
+    public string AddInitializer(string name, ReadOnlyMemory<sbyte> values, ReadOnlySpan<long> dims)
+    {
+        CheckElementCount(name, values.Length, dims);
+        return AddInitializer(name, dims, OnnxTensorData.FromRaw(values, DataType.Int8));
+    }
+
+    /// <summary>
+    /// Adds an initializer of a fixed-size element type (uint8 weight codes, float32 scales) stored exactly as
+    /// <paramref name="load"/> produces it, fetched only while the model is being written (see
+    /// <see cref="AddDeferredInitializer(string, ReadOnlySpan{long}, DataType, Func{ReadOnlyMemory{float}})"/>).
+    /// </summary>
+    public string AddDeferredRawInitializer<T>(string name, ReadOnlySpan<long> dims, DataType storedType, Func<ReadOnlyMemory<T>> load)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        if (OnnxTypes.ElementSize(storedType) != System.Runtime.CompilerServices.Unsafe.SizeOf<T>())
+        {
+            throw new ArgumentException($"{typeof(T).Name} values cannot be stored as {storedType}.", nameof(storedType));
+        }
+
+        return AddInitializer(name, dims, OnnxTensorData.FromDeferredRaw(load, ElementCount(dims), storedType));
+    }
+
     /// <summary>
     /// Adds a float initializer whose values are fetched by <paramref name="load"/> only while the model is being
     /// written, then released: an exporter can stream a multi-gigabyte model without a second copy in memory.

@@ -49,6 +49,12 @@ internal abstract class OnnxTensorData
         where T : unmanaged =>
         new RawData<T>(source, storedType);
 
+    /// <summary>Data of a fixed-size element type (uint8 codes, float scales...) produced by <paramref name="source"/> only
+    /// while the tensor is written, then dropped.</summary>
+    public static OnnxTensorData FromDeferredRaw<T>(Func<ReadOnlyMemory<T>> source, long elementCount, TensorProto.Types.DataType storedType)
+        where T : unmanaged =>
+        new DeferredRawData<T>(source, elementCount, storedType);
+
     /// <summary>Copies the bytes into one array (inline initializers; small tensors only).</summary>
     public byte[] ToArray()
     {
@@ -80,6 +86,22 @@ internal abstract class OnnxTensorData
     {
         public override void WriteTo(Stream destination, Action<long> onBytesWritten, CancellationToken cancellationToken) =>
             WriteBytes(destination, MemoryMarshal.AsBytes(source.Span), onBytesWritten, cancellationToken);
+    }
+
+    private sealed class DeferredRawData<T>(Func<ReadOnlyMemory<T>> source, long elementCount, TensorProto.Types.DataType storedType)
+        : OnnxTensorData(storedType, elementCount)
+        where T : unmanaged
+    {
+        public override void WriteTo(Stream destination, Action<long> onBytesWritten, CancellationToken cancellationToken)
+        {
+            var values = source();
+            if (values.Length != ElementCount)
+            {
+                throw new InvalidOperationException($"The tensor source produced {values.Length} values; its shape needs {ElementCount}.");
+            }
+
+            WriteBytes(destination, MemoryMarshal.AsBytes(values.Span), onBytesWritten, cancellationToken);
+        }
     }
 
     private sealed class FloatData : OnnxTensorData

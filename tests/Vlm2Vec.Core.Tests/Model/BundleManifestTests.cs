@@ -36,7 +36,7 @@ public sealed class BundleManifestTests
     [InlineData("format_version", "0", "versions start at 1")]
     [InlineData("format", "\"onnx-bundle\"", "has format 'onnx-bundle'; expected 'vlm2vec-bundle'")]
     [InlineData("pooling", "\"mean\"", "pooling 'mean' is not supported")]
-    [InlineData("dtype", "\"int8\"", "dtype 'int8' is not supported")]
+    [InlineData("dtype", "\"int4\"", "dtype 'int4' is not supported (float32, float16 or int8)")]
     [InlineData("embedding_dimension", "\"wide\"", "'embedding_dimension' must be an integer")]
     [InlineData("normalize", null, "lacks 'normalize'")]
     public void Bad_fields_are_named(string key, string? value, string expected)
