@@ -17,7 +17,8 @@ namespace Vlm2Vec.Benchmarks;
 /// plain path. Every configuration runs in a fresh child process so that its peak RSS is its own (freed native memory stays
 /// with the allocator). Arguments: <c>[--steps N]</c> (measured steps after one warm-up, default 3),
 /// <c>[--batches 8,64,256]</c>, <c>[--threads N]</c> (default: the trainer's default), <c>[--keep-images]</c> (GradCache keeps the batch's processed images
-/// instead of processing them again per chunk), <c>[--overlap]</c> (prepare inputs beside the model).
+/// instead of processing them again per chunk), <c>[--overlap]</c> (prepare inputs beside the model), <c>[--strict]</c> (GradCache
+/// re-forwards every chunk and its vision tower: no kept chunk graphs, no reused image features).
 /// </summary>
 internal sealed class TrainingBenchmark : IBenchmark
 {
@@ -41,7 +42,7 @@ internal sealed class TrainingBenchmark : IBenchmark
         {
             RunOne(
                 int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "gradcache", int.Parse(args[3], CultureInfo.InvariantCulture),
-                args[4] == "default" ? null : int.Parse(args[4], CultureInfo.InvariantCulture), args[5], args[6], args.Contains("--keep-images"), args.Contains("--overlap"));
+                args[4] == "default" ? null : int.Parse(args[4], CultureInfo.InvariantCulture), args[5], args[6], args.Contains("--keep-images"), args.Contains("--overlap"), args.Contains("--strict"));
             return;
         }
 
@@ -50,8 +51,9 @@ internal sealed class TrainingBenchmark : IBenchmark
         var batches = (FashionMnistExperiment.Arg(args, "--batches") ?? "8,64,256").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToList();
         var keepImages = args.Contains("--keep-images");
         var overlap = args.Contains("--overlap");
+        var strict = args.Contains("--strict");
         BenchmarkContext.Report($"# ContrastiveTrainer, DoRA r16 on a random Qwen2-VL (vision 2x128, decoder 2x256, Qwen2-VL tokenizer), fp32, libtorch threads: {(threads == "default" ? $"trainer default ({ContrastiveTrainer.TorchThreadsFor(new ContrastiveTrainingOptions { OutputFolder = "-", OverlapPreprocessing = overlap })} of {Environment.ProcessorCount} cores, the rest prepares images)" : threads)}; query = Caltech-101 image at a 224x224 pixel budget (~64 tokens) + classification instruction, target = class name; preprocessing, AdamW and clipping included; {steps} measured steps after 1 warm-up; one child process per row");
-        BenchmarkContext.Report($"# GradCache {(keepImages ? "keeps the batch's processed images" : "processes each chunk's images again when it runs (default)")}; input preparation {(overlap ? "beside the model (--overlap)" : "between model calls (default)")}");
+        BenchmarkContext.Report($"# GradCache {(keepImages ? "keeps the batch's processed images" : "processes each chunk's images again when it runs (default)")}; input preparation {(overlap ? "beside the model (--overlap)" : "between model calls (default)")}; second pass {(strict ? "re-forwards every chunk, vision tower included (--strict)" : "keeps the last chunk graph of each side and reuses the frozen tower's features (default)")}");
         BenchmarkContext.Report($"# load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
         BenchmarkContext.Report("path | batch | pairs/s | s/step | RSS before steps MiB | peak RSS MiB | peak - before MiB");
         var results = new Dictionary<(string, int), (double Rate, double Peak, double Before)>();
@@ -62,7 +64,7 @@ internal sealed class TrainingBenchmark : IBenchmark
         {
             foreach (var path in new[] { "gradcache", "plain" })
             {
-                var line = await RunChildAsync(batch, path, steps, threads, baseFolder, context.DataPath(), keepImages, overlap);
+                var line = await RunChildAsync(batch, path, steps, threads, baseFolder, context.DataPath(), keepImages, overlap, strict);
                 BenchmarkContext.Report(line);
                 var cells = line.Split('|', StringSplitOptions.TrimEntries);
                 if (cells.Length == 7 && double.TryParse(cells[2], CultureInfo.InvariantCulture, out var rate))
@@ -94,7 +96,7 @@ internal sealed class TrainingBenchmark : IBenchmark
         BenchmarkContext.Report($"# load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
     }
 
-    private static async Task<string> RunChildAsync(int batch, string path, string steps, string threads, string baseFolder, string dataRoot, bool keepImages, bool overlap)
+    private static async Task<string> RunChildAsync(int batch, string path, string steps, string threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (!Environment.ProcessPath!.EndsWith("Vlm2Vec.Benchmarks", StringComparison.Ordinal))
@@ -117,6 +119,11 @@ internal sealed class TrainingBenchmark : IBenchmark
             start.ArgumentList.Add("--overlap");
         }
 
+        if (strict)
+        {
+            start.ArgumentList.Add("--strict");
+        }
+
         using var process = Process.Start(start)!;
         var output = await process.StandardOutput.ReadToEndAsync();
         var error = await process.StandardError.ReadToEndAsync();
@@ -136,7 +143,7 @@ internal sealed class TrainingBenchmark : IBenchmark
     /// clipping) on Caltech-101 images of shared data at a 224×224 pixel budget, timed from the end of the first
     /// (warm-up) step to the end of the last.
     /// </summary>
-    private static void RunOne(int batch, bool gradCache, int steps, int? threads, string baseFolder, string dataRoot, bool keepImages, bool overlap)
+    private static void RunOne(int batch, bool gradCache, int steps, int? threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict)
     {
         TorchSharpRuntime.EnsureLoaded();
         var output = Path.Combine(Path.GetTempPath(), "vlm2vec-train-bench-" + Guid.NewGuid().ToString("N"));
@@ -157,6 +164,8 @@ internal sealed class TrainingBenchmark : IBenchmark
                 Threads = threads,
                 KeepBatchImages = keepImages,
                 OverlapPreprocessing = overlap,
+                GradCacheKeepLastChunkGraphs = !strict,
+                GradCacheReuseVisionFeatures = !strict,
                 Preprocessing = new PreprocessorOptions { ImageProcessor = new Qwen2VlImageProcessorOptions { MinPixels = 224 * 224, MaxPixels = 224 * 224 } },
             };
             var examples = Examples(dataRoot, batch * (steps + 2));

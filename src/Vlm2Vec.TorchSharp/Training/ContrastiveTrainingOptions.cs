@@ -105,6 +105,20 @@ public sealed record ContrastiveTrainingOptions
     public bool KeepBatchImages { get; init; }
 
     /// <summary>
+    /// With GradCache, run the last chunk of each side with graph in the first pass and back-propagate that graph instead
+    /// of forwarding the chunk again (default on; exact). Saves two chunk forwards per step (a batch of one chunk per side
+    /// then costs what the plain path costs) for a second chunk graph alive during the step. Off follows spec §1.7 to the
+    /// letter.
+    /// </summary>
+    public bool GradCacheKeepLastChunkGraphs { get; init; } = true;
+
+    /// <summary>
+    /// With GradCache and a frozen vision tower (LoRA/DoRA by default), feed each chunk's image features from the first
+    /// pass to the second instead of running the tower again (default on; exact; at most 256 MiB of features per step).
+    /// </summary>
+    public bool GradCacheReuseVisionFeatures { get; init; } = true;
+
+    /// <summary>
     /// Prepare inputs (image decoding, processing, tokenisation) on worker threads while the model runs: the next batch
     /// during the current step, and under GradCache the next chunk during the current one. Off (default), preparation
     /// runs between model calls (still on every core). Faster when preprocessing is expensive, but unsafe with TorchSharp
