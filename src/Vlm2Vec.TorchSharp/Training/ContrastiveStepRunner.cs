@@ -37,9 +37,10 @@ internal sealed class ContrastiveStepRunner
 
     /// <summary>
     /// With GradCache and a frozen vision tower (LoRA/DoRA, or full training with the tower frozen): keep each chunk's
-    /// image features from the first pass and feed them to the second instead of running the tower again (default on).
-    /// Exact — the tower has no trainable parameter and no dropout — and it removes most of GradCache's extra cost for
-    /// image-heavy batches, for <c>image tokens × hidden</c> floats per chunk of memory, up to
+    /// image features (and its collated batch without the pixels) from the first pass and feed them to the second instead
+    /// of preparing the images and running the tower again (default on). Exact — the tower has no trainable parameter and
+    /// no dropout — and it removes most of GradCache's extra cost for image-heavy batches, for <c>image tokens × hidden</c>
+    /// floats per chunk of memory, up to
     /// <see cref="MaxReusedVisionFeatureBytes"/> per step (chunks beyond it run the tower again).
     /// </summary>
     public bool ReuseFrozenVisionFeatures { get; init; } = true;
@@ -135,16 +136,15 @@ internal sealed class ContrastiveStepRunner
             keep[^1] = true;
         }
 
-        var passOrder = new List<int>(Enumerable.Range(0, chunks.Count));
-        passOrder.AddRange(Enumerable.Range(0, chunks.Count).Where(i => !keep[i]));
-
-        // Deferred inputs of the next chunk are prepared on another thread while the current chunk runs.
-        using var rows = new ChunkInputPipeline(batch, chunks, passOrder, OverlapPreparation, PreparationThreads);
+        // Deferred inputs of the next chunk are prepared on another thread while the current chunk runs (pass 1: every
+        // chunk; pass 2: the chunks that are neither kept nor given their image features, appended once pass 1 is done).
+        using var rows = new ChunkInputPipeline(batch, chunks, [.. Enumerable.Range(0, chunks.Count)], OverlapPreparation, PreparationThreads);
         using var stepScope = NewDisposeScope();
         var rngStates = new Tensor?[chunks.Count];
         var keptReps = new Tensor?[chunks.Count];
         var reuseVision = ReuseFrozenVisionFeatures && _visionFrozen;
         var imageFeatures = new Tensor?[chunks.Count];
+        var collatedWithoutPixels = new CollatedBatch?[chunks.Count];
         long keptFeatureBytes = 0;
         var queryReps = new List<Tensor>();
         var targetReps = new List<Tensor>();
@@ -164,17 +164,20 @@ internal sealed class ContrastiveStepRunner
             {
                 using var noGrad = no_grad();
                 rngStates[i] = RestoreRngState ? get_rng_state().MoveToOuterDisposeScope() : null;
-                reps = ChunkEncoder.Encode(_model, _collator, rows.Next(), null, out var features, reuseVision && keptFeatureBytes < MaxReusedVisionFeatureBytes)
-                    .detach();
+                var collated = _collator.Collate(rows.Next());
+                reps = ChunkEncoder.Encode(_model, collated, null, out var features, reuseVision && keptFeatureBytes < MaxReusedVisionFeatureBytes).detach();
                 if (features is not null && keptFeatureBytes + (features.NumberOfElements * features.ElementSize) <= MaxReusedVisionFeatureBytes)
                 {
                     keptFeatureBytes += features.NumberOfElements * features.ElementSize;
                     imageFeatures[i] = features.MoveToOuterDisposeScope();
+                    collatedWithoutPixels[i] = ChunkEncoder.WithoutPixels(collated);
                 }
             }
 
             (chunks[i].IsQuery ? queryReps : targetReps).Add(reps.MoveToOuterDisposeScope());
         }
+
+        rows.Append(Enumerable.Range(0, chunks.Count).Where(i => !keep[i] && collatedWithoutPixels[i] is null));
 
         // Where the RNG stands after the step whichever chunks run again (as if every chunk had been re-forwarded).
         var endRngState = RestoreRngState ? get_rng_state() : null;
@@ -223,7 +226,8 @@ internal sealed class ContrastiveStepRunner
             }
 
             var (isQuery, start, count) = chunks[i];
-            var reps = ChunkEncoder.Encode(_model, _collator, rows.Next(), imageFeatures[i], out _, captureImageFeatures: false);
+            var collated = collatedWithoutPixels[i] ?? _collator.Collate(rows.Next());
+            var reps = ChunkEncoder.Encode(_model, collated, imageFeatures[i], out _, captureImageFeatures: false);
             var cached = (isQuery ? queryGradient : targetGradient).narrow(0, start, count);
             reps.mul(cached).sum().backward();
         }
@@ -255,15 +259,25 @@ internal sealed class ContrastiveStepRunner
             _order = order;
             _overlap = overlap;
             _threads = threads;
-            _pending = Start(0);
+            _pending = order.Count > 0 ? Start(0) : null;
         }
 
         public IReadOnlyList<PreparedInput> Next()
         {
-            var current = _pending!.GetAwaiter().GetResult();
+            var current = (_pending ?? throw new InvalidOperationException("No chunk inputs are queued.")).GetAwaiter().GetResult();
             _next++;
             _pending = _next < _order.Count ? Start(_next) : null;
             return current;
+        }
+
+        /// <summary>Queues more chunks (by index) after those already queued.</summary>
+        public void Append(IEnumerable<int> chunks)
+        {
+            _order.AddRange(chunks);
+            if (_pending is null && _next < _order.Count)
+            {
+                _pending = Start(_next);
+            }
         }
 
         public void Dispose()
