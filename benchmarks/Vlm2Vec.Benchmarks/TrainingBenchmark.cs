@@ -18,7 +18,8 @@ namespace Vlm2Vec.Benchmarks;
 /// with the allocator). Arguments: <c>[--steps N]</c> (measured steps after one warm-up, default 3),
 /// <c>[--batches 8,64,256]</c>, <c>[--paths gradcache,plain]</c>, <c>[--threads N]</c> (default: the trainer's default), <c>[--keep-images]</c> (GradCache keeps the batch's processed images
 /// instead of processing them again per chunk), <c>[--overlap]</c> (prepare inputs beside the model), <c>[--strict]</c> (GradCache
-/// re-forwards every chunk and its vision tower: no kept chunk graphs, no reused image features).
+/// re-forwards every chunk: no kept chunk graphs), <c>[--reuse-features]</c> (the second pass reuses the frozen vision
+/// tower's features).
 /// </summary>
 internal sealed class TrainingBenchmark : IBenchmark
 {
@@ -42,7 +43,7 @@ internal sealed class TrainingBenchmark : IBenchmark
         {
             RunOne(
                 int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "gradcache", int.Parse(args[3], CultureInfo.InvariantCulture),
-                args[4] == "default" ? null : int.Parse(args[4], CultureInfo.InvariantCulture), args[5], args[6], args.Contains("--keep-images"), args.Contains("--overlap"), args.Contains("--strict"));
+                args[4] == "default" ? null : int.Parse(args[4], CultureInfo.InvariantCulture), args[5], args[6], args.Contains("--keep-images"), args.Contains("--overlap"), args.Contains("--strict"), args.Contains("--reuse-features"));
             return;
         }
 
@@ -52,9 +53,10 @@ internal sealed class TrainingBenchmark : IBenchmark
         var keepImages = args.Contains("--keep-images");
         var overlap = args.Contains("--overlap");
         var strict = args.Contains("--strict");
+        var reuseFeatures = args.Contains("--reuse-features");
         var paths = (FashionMnistExperiment.Arg(args, "--paths") ?? "gradcache,plain").Split(',');
         BenchmarkContext.Report($"# ContrastiveTrainer, DoRA r16 on a random Qwen2-VL (vision 2x128, decoder 2x256, Qwen2-VL tokenizer), fp32, libtorch threads: {(threads == "default" ? $"trainer default ({ContrastiveTrainer.TorchThreadsFor(new ContrastiveTrainingOptions { OutputFolder = "-", OverlapPreprocessing = overlap })} of {Environment.ProcessorCount} cores, the rest prepares images)" : threads)}; query = Caltech-101 image at a 224x224 pixel budget (~64 tokens) + classification instruction, target = class name; preprocessing, AdamW and clipping included; {steps} measured steps after 1 warm-up; one child process per row");
-        BenchmarkContext.Report($"# GradCache {(keepImages ? "keeps the batch's processed images" : "processes each chunk's images again when it runs (default)")}; input preparation {(overlap ? "beside the model (--overlap)" : "between model calls (default)")}; second pass {(strict ? "re-forwards every chunk, vision tower included (--strict)" : "keeps the last chunk graph of each side and reuses the frozen tower's features (default)")}");
+        BenchmarkContext.Report($"# GradCache {(keepImages ? "keeps the batch's processed images" : "processes each chunk's images again when it runs (default)")}; input preparation {(overlap ? "beside the model (--overlap)" : "between model calls (default)")}; second pass {(strict ? "re-forwards every chunk (--strict)" : "keeps the last chunk graph of each side (default)")}{(reuseFeatures ? ", reuses the frozen vision tower's features (--reuse-features)" : ", prepares images and runs the vision tower again (default)")}");
         BenchmarkContext.Report($"# load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
         BenchmarkContext.Report("path | batch | pairs/s | s/step | RSS before steps MiB | peak RSS MiB | peak - before MiB");
         var results = new Dictionary<(string, int), (double Rate, double Peak, double Before)>();
@@ -65,7 +67,7 @@ internal sealed class TrainingBenchmark : IBenchmark
         {
             foreach (var path in paths)
             {
-                var line = await RunChildAsync(batch, path, steps, threads, baseFolder, context.DataPath(), keepImages, overlap, strict);
+                var line = await RunChildAsync(batch, path, steps, threads, baseFolder, context.DataPath(), keepImages, overlap, strict, reuseFeatures);
                 BenchmarkContext.Report(line);
                 var cells = line.Split('|', StringSplitOptions.TrimEntries);
                 if (cells.Length == 7 && double.TryParse(cells[2], CultureInfo.InvariantCulture, out var rate))
@@ -97,7 +99,7 @@ internal sealed class TrainingBenchmark : IBenchmark
         BenchmarkContext.Report($"# load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
     }
 
-    private static async Task<string> RunChildAsync(int batch, string path, string steps, string threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict)
+    private static async Task<string> RunChildAsync(int batch, string path, string steps, string threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict, bool reuseFeatures)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (!Environment.ProcessPath!.EndsWith("Vlm2Vec.Benchmarks", StringComparison.Ordinal))
@@ -125,6 +127,11 @@ internal sealed class TrainingBenchmark : IBenchmark
             start.ArgumentList.Add("--strict");
         }
 
+        if (reuseFeatures)
+        {
+            start.ArgumentList.Add("--reuse-features");
+        }
+
         using var process = Process.Start(start)!;
         var output = await process.StandardOutput.ReadToEndAsync();
         var error = await process.StandardError.ReadToEndAsync();
@@ -149,7 +156,7 @@ internal sealed class TrainingBenchmark : IBenchmark
     /// clipping) on Caltech-101 images of shared data at a 224×224 pixel budget, timed from the end of the first
     /// (warm-up) step to the end of the last.
     /// </summary>
-    private static void RunOne(int batch, bool gradCache, int steps, int? threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict)
+    private static void RunOne(int batch, bool gradCache, int steps, int? threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict, bool reuseFeatures)
     {
         TorchSharpRuntime.EnsureLoaded();
         var output = Path.Combine(Path.GetTempPath(), "vlm2vec-train-bench-" + Guid.NewGuid().ToString("N"));
@@ -171,7 +178,7 @@ internal sealed class TrainingBenchmark : IBenchmark
                 KeepBatchImages = keepImages,
                 OverlapPreprocessing = overlap,
                 GradCacheKeepLastChunkGraphs = !strict,
-                GradCacheReuseVisionFeatures = !strict,
+                GradCacheReuseVisionFeatures = reuseFeatures,
                 Preprocessing = new PreprocessorOptions { ImageProcessor = new Qwen2VlImageProcessorOptions { MinPixels = 224 * 224, MaxPixels = 224 * 224 } },
             };
             var examples = Examples(dataRoot, batch * (steps + 2));

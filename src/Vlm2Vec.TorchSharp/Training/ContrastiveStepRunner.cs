@@ -38,12 +38,13 @@ internal sealed class ContrastiveStepRunner
     /// <summary>
     /// With GradCache and a frozen vision tower (LoRA/DoRA, or full training with the tower frozen): keep each chunk's
     /// image features (and its collated batch without the pixels) from the first pass and feed them to the second instead
-    /// of preparing the images and running the tower again (default on). Exact — the tower has no trainable parameter and
-    /// no dropout — and it removes most of GradCache's extra cost for image-heavy batches, for <c>image tokens × hidden</c>
-    /// floats per chunk of memory, up to
-    /// <see cref="MaxReusedVisionFeatureBytes"/> per step (chunks beyond it run the tower again).
+    /// of preparing the images and running the tower again (default off). Exact — the tower has no trainable parameter and
+    /// no dropout — and it removes most of the rest of GradCache's extra cost for image-heavy batches, for
+    /// <c>image tokens × hidden</c> floats per chunk of memory, up to <see cref="MaxReusedVisionFeatureBytes"/> per step
+    /// (chunks beyond it run the tower again). Off by default because glibc's allocator then keeps about 100 MiB more
+    /// freed memory at batch 256 in the training benchmark (peak RSS 1.36× batch 8's instead of 1.18×; docs/training.md).
     /// </summary>
-    public bool ReuseFrozenVisionFeatures { get; init; } = true;
+    public bool ReuseFrozenVisionFeatures { get; init; }
 
     /// <summary>
     /// With GradCache, run the last chunk of each side with graph in the first pass and back-propagate that graph in the

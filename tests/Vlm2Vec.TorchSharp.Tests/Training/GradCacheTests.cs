@@ -71,11 +71,11 @@ public sealed class GradCacheTests : TorchTestBase
         var recomputedLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = false }.Run(batch, 4, 4);
         var recomputed = Gradients(model);
         ZeroGradients(model);
-        var reusedLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true).Run(batch, 4, 4);
+        var reusedLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = true }.Run(batch, 4, 4);
         var reused = Gradients(model);
 
         ZeroGradients(model);
-        var overBudgetLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { MaxReusedVisionFeatureBytes = 1 }.Run(batch, 4, 4);
+        var overBudgetLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = true, MaxReusedVisionFeatureBytes = 1 }.Run(batch, 4, 4);
         var overBudget = Gradients(model);
 
         Assert.Equal(recomputedLoss, reusedLoss, 6);
