@@ -16,8 +16,10 @@ namespace Vlm2Vec.Benchmarks;
 /// preprocessing, AdamW and clipping included) for total batches 8, 64 and 256, with GradCache at chunk 8/8 and with the
 /// plain path. Every configuration runs in a fresh child process so that its peak RSS is its own (freed native memory stays
 /// with the allocator). Arguments: <c>[--steps N]</c> (measured steps after one warm-up, default 3),
-/// <c>[--batches 8,64,256]</c>, <c>[--threads N]</c> (default: the trainer's default), <c>[--keep-images]</c> (GradCache keeps the batch's processed images
-/// instead of processing them again per chunk), <c>[--overlap]</c> (prepare inputs beside the model).
+/// <c>[--batches 8,64,256]</c>, <c>[--paths gradcache,plain]</c>, <c>[--threads N]</c> (default: the trainer's default), <c>[--keep-images]</c> (GradCache keeps the batch's processed images
+/// instead of processing them again per chunk), <c>[--overlap]</c> (prepare inputs beside the model), <c>[--strict]</c> (GradCache
+/// re-forwards every chunk: no kept chunk graphs), <c>[--reuse-features]</c> (the second pass reuses the frozen vision
+/// tower's features).
 /// </summary>
 internal sealed class TrainingBenchmark : IBenchmark
 {
@@ -41,7 +43,7 @@ internal sealed class TrainingBenchmark : IBenchmark
         {
             RunOne(
                 int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "gradcache", int.Parse(args[3], CultureInfo.InvariantCulture),
-                args[4] == "default" ? null : int.Parse(args[4], CultureInfo.InvariantCulture), args[5], args[6], args.Contains("--keep-images"), args.Contains("--overlap"));
+                args[4] == "default" ? null : int.Parse(args[4], CultureInfo.InvariantCulture), args[5], args[6], args.Contains("--keep-images"), args.Contains("--overlap"), args.Contains("--strict"), args.Contains("--reuse-features"));
             return;
         }
 
@@ -50,8 +52,11 @@ internal sealed class TrainingBenchmark : IBenchmark
         var batches = (FashionMnistExperiment.Arg(args, "--batches") ?? "8,64,256").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToList();
         var keepImages = args.Contains("--keep-images");
         var overlap = args.Contains("--overlap");
+        var strict = args.Contains("--strict");
+        var reuseFeatures = args.Contains("--reuse-features");
+        var paths = (FashionMnistExperiment.Arg(args, "--paths") ?? "gradcache,plain").Split(',');
         BenchmarkContext.Report($"# ContrastiveTrainer, DoRA r16 on a random Qwen2-VL (vision 2x128, decoder 2x256, Qwen2-VL tokenizer), fp32, libtorch threads: {(threads == "default" ? $"trainer default ({ContrastiveTrainer.TorchThreadsFor(new ContrastiveTrainingOptions { OutputFolder = "-", OverlapPreprocessing = overlap })} of {Environment.ProcessorCount} cores, the rest prepares images)" : threads)}; query = Caltech-101 image at a 224x224 pixel budget (~64 tokens) + classification instruction, target = class name; preprocessing, AdamW and clipping included; {steps} measured steps after 1 warm-up; one child process per row");
-        BenchmarkContext.Report($"# GradCache {(keepImages ? "keeps the batch's processed images" : "processes each chunk's images again when it runs (default)")}; input preparation {(overlap ? "beside the model (--overlap)" : "between model calls (default)")}");
+        BenchmarkContext.Report($"# GradCache {(keepImages ? "keeps the batch's processed images" : "processes each chunk's images again when it runs (default)")}; input preparation {(overlap ? "beside the model (--overlap)" : "between model calls (default)")}; second pass {(strict ? "re-forwards every chunk (--strict)" : "keeps the last chunk graph of each side (default)")}{(reuseFeatures ? ", reuses the frozen vision tower's features (--reuse-features)" : ", prepares images and runs the vision tower again (default)")}");
         BenchmarkContext.Report($"# load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
         BenchmarkContext.Report("path | batch | pairs/s | s/step | RSS before steps MiB | peak RSS MiB | peak - before MiB");
         var results = new Dictionary<(string, int), (double Rate, double Peak, double Before)>();
@@ -60,9 +65,9 @@ internal sealed class TrainingBenchmark : IBenchmark
         {
         foreach (var batch in batches)
         {
-            foreach (var path in new[] { "gradcache", "plain" })
+            foreach (var path in paths)
             {
-                var line = await RunChildAsync(batch, path, steps, threads, baseFolder, context.DataPath(), keepImages, overlap);
+                var line = await RunChildAsync(batch, path, steps, threads, baseFolder, context.DataPath(), keepImages, overlap, strict, reuseFeatures);
                 BenchmarkContext.Report(line);
                 var cells = line.Split('|', StringSplitOptions.TrimEntries);
                 if (cells.Length == 7 && double.TryParse(cells[2], CultureInfo.InvariantCulture, out var rate))
@@ -94,7 +99,7 @@ internal sealed class TrainingBenchmark : IBenchmark
         BenchmarkContext.Report($"# load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
     }
 
-    private static async Task<string> RunChildAsync(int batch, string path, string steps, string threads, string baseFolder, string dataRoot, bool keepImages, bool overlap)
+    private static async Task<string> RunChildAsync(int batch, string path, string steps, string threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict, bool reuseFeatures)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (!Environment.ProcessPath!.EndsWith("Vlm2Vec.Benchmarks", StringComparison.Ordinal))
@@ -117,11 +122,26 @@ internal sealed class TrainingBenchmark : IBenchmark
             start.ArgumentList.Add("--overlap");
         }
 
+        if (strict)
+        {
+            start.ArgumentList.Add("--strict");
+        }
+
+        if (reuseFeatures)
+        {
+            start.ArgumentList.Add("--reuse-features");
+        }
+
         using var process = Process.Start(start)!;
         var output = await process.StandardOutput.ReadToEndAsync();
         var error = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         var line = output.Split('\n').LastOrDefault(l => l.StartsWith(path, StringComparison.Ordinal));
+        foreach (var probeLine in error.Split('\n').Where(l => l.StartsWith("  at peak", StringComparison.Ordinal)))
+        {
+            Console.Error.WriteLine($"  {path} {batch}:{probeLine}");
+        }
+
         var note = error.Split('\n').LastOrDefault(l => l.StartsWith("managed", StringComparison.Ordinal));
         if (note is not null)
         {
@@ -136,7 +156,7 @@ internal sealed class TrainingBenchmark : IBenchmark
     /// clipping) on Caltech-101 images of shared data at a 224×224 pixel budget, timed from the end of the first
     /// (warm-up) step to the end of the last.
     /// </summary>
-    private static void RunOne(int batch, bool gradCache, int steps, int? threads, string baseFolder, string dataRoot, bool keepImages, bool overlap)
+    private static void RunOne(int batch, bool gradCache, int steps, int? threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict, bool reuseFeatures)
     {
         TorchSharpRuntime.EnsureLoaded();
         var output = Path.Combine(Path.GetTempPath(), "vlm2vec-train-bench-" + Guid.NewGuid().ToString("N"));
@@ -157,12 +177,15 @@ internal sealed class TrainingBenchmark : IBenchmark
                 Threads = threads,
                 KeepBatchImages = keepImages,
                 OverlapPreprocessing = overlap,
+                GradCacheKeepLastChunkGraphs = !strict,
+                GradCacheReuseVisionFeatures = reuseFeatures,
                 Preprocessing = new PreprocessorOptions { ImageProcessor = new Qwen2VlImageProcessorOptions { MinPixels = 224 * 224, MaxPixels = 224 * 224 } },
             };
             var examples = Examples(dataRoot, batch * (steps + 2));
             using var trainer = ContrastiveTrainer.Create(options);
             GC.Collect();
             var before = ResidentMiB();
+            using var probe = new PeakMemoryProbe();
             var clock = new Stopwatch();
             var result = trainer.Train(examples, new StepClock(p =>
             {
@@ -175,6 +198,7 @@ internal sealed class TrainingBenchmark : IBenchmark
                     clock.Stop();
                 }
             }));
+            probe.Report();
             var seconds = clock.Elapsed.TotalSeconds / steps;
             var gc = GC.GetGCMemoryInfo();
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -338,5 +362,68 @@ internal sealed class TrainingBenchmark : IBenchmark
         }
 
         return folder;
+    }
+
+    /// <summary>
+    /// Samples the RSS every 5 ms and, at each new peak, what it is made of: glibc's heap (bytes in use and bytes freed but
+    /// kept by the allocator), mmapped blocks, and the managed heap. Tells live memory from allocator retention.
+    /// </summary>
+    private sealed class PeakMemoryProbe : IDisposable
+    {
+        private readonly Thread _thread;
+        private volatile bool _stop;
+        private double _max;
+        private string _atMax = "no sample";
+
+        public PeakMemoryProbe()
+        {
+            _thread = new Thread(() =>
+            {
+                while (!_stop)
+                {
+                    var rss = ResidentMiB();
+                    if (rss > _max + 4)
+                    {
+                        _max = rss;
+                        _atMax = string.Create(CultureInfo.InvariantCulture,
+                            $"rss {rss:F0} MiB = {NativeHeap()}; managed heap {GC.GetTotalMemory(false) >> 20} MiB (committed {GC.GetGCMemoryInfo().TotalCommittedBytes >> 20})");
+                    }
+
+                    Thread.Sleep(5);
+                }
+            }) { IsBackground = true, Name = "peak memory probe" };
+            _thread.Start();
+        }
+
+        public void Report() => Console.Error.WriteLine("  at peak: " + _atMax);
+
+        public void Dispose()
+        {
+            _stop = true;
+            _thread.Join();
+        }
+
+        private static string NativeHeap()
+        {
+            try
+            {
+                var m = mallinfo2();
+                return $"glibc heap {(ulong)m.Arena >> 20} MiB (in use {(ulong)m.Uordblks >> 20}, freed but kept {(ulong)m.Fordblks >> 20}) + mmapped {(ulong)m.Hblkhd >> 20} MiB";
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                return "native heap unknown (no glibc mallinfo2)";
+            }
+        }
+
+        [System.Runtime.InteropServices.DllImport("libc")]
+        private static extern MallInfo2 mallinfo2();
+
+        // glibc's struct mallinfo2 (malloc.h), all size_t.
+        [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+        private struct MallInfo2
+        {
+            public nuint Arena, Ordblks, Smblks, Hblks, Hblkhd, Usmblks, Fsmblks, Uordblks, Fordblks, Keepcost;
+        }
     }
 }

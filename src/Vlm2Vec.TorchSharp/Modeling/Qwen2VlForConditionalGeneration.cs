@@ -145,10 +145,12 @@ public sealed class Qwen2VlForConditionalGeneration : nn.Module<Qwen2VlForwardIn
         var embeds = model.Embed(inputIds);
         var imageMask = input.ImageTokenMask is { } explicitMask ? explicitMask.ne(0) : inputIds.eq(Config.ImageTokenId);
         long[]? grid = null;
-        if (input.PixelValues is { } pixels)
+        if (input.PixelValues is not null || input.ImageFeatures is not null)
         {
-            grid = ReadGrid(input.ImageGridThw, pixels.shape[0]);
-            var features = input.ImageFeatures ?? visual.call(pixels, grid);
+            // Features computed earlier stand for the pixels (which may then be absent): one feature per merged patch.
+            var merge = Config.Vision.SpatialMergeSize * Config.Vision.SpatialMergeSize;
+            grid = ReadGrid(input.ImageGridThw, input.PixelValues?.shape[0] ?? (input.ImageFeatures!.shape[0] * merge));
+            var features = input.ImageFeatures ?? visual.call(input.PixelValues!, grid);
             var tokenCount = imageMask.sum().item<long>();
             if (tokenCount != features.shape[0])
             {

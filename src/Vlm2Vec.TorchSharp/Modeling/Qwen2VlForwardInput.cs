@@ -34,7 +34,8 @@ public sealed class Qwen2VlForwardInput
 
     /// <summary>
     /// The vision tower's output for <see cref="PixelValues"/>, computed earlier (<c>(image tokens, hidden)</c>): the tower
-    /// is skipped. Training uses it when the tower is frozen, so that GradCache's second pass does not run it again.
+    /// is skipped and <see cref="PixelValues"/> may be null (<see cref="ImageGridThw"/> is still required). Training uses it
+    /// when the tower is frozen, so that GradCache's second pass neither prepares the images again nor runs the tower.
     /// </summary>
     internal Tensor? ImageFeatures { get; init; }
 

@@ -21,12 +21,19 @@ internal static class ChunkEncoder
     /// scope; null when the rows have no image).
     /// </summary>
     public static Tensor Encode(
-        Qwen2VlForConditionalGeneration model, BatchCollator collator, IReadOnlyList<PreparedInput> rows, Tensor? imageFeatures, out Tensor? capturedFeatures, bool captureImageFeatures)
+        Qwen2VlForConditionalGeneration model, BatchCollator collator, IReadOnlyList<PreparedInput> rows, Tensor? imageFeatures, out Tensor? capturedFeatures, bool captureImageFeatures) =>
+        Encode(model, collator.Collate(rows), imageFeatures, out capturedFeatures, captureImageFeatures);
+
+    /// <summary>
+    /// The same on a collated batch. With <paramref name="imageFeatures"/> given the batch's pixel values are not read (they
+    /// may have been dropped, see <see cref="WithoutPixels"/>).
+    /// </summary>
+    public static Tensor Encode(
+        Qwen2VlForConditionalGeneration model, CollatedBatch batch, Tensor? imageFeatures, out Tensor? capturedFeatures, bool captureImageFeatures)
     {
-        var batch = collator.Collate(rows);
         long b = batch.BatchSize, l = batch.SequenceLength;
         using var scope = NewDisposeScope();
-        Tensor? pixels = batch.ImageCount > 0 ? tensor(batch.PixelValues, [batch.TotalPatches, batch.PatchRowLength]) : null;
+        Tensor? pixels = batch.ImageCount > 0 && imageFeatures is null ? tensor(batch.PixelValues, [batch.TotalPatches, batch.PatchRowLength]) : null;
         Tensor? grid = batch.ImageCount > 0 ? tensor(batch.ImageGridThw, [batch.ImageCount, 3]) : null;
         capturedFeatures = null;
         if (captureImageFeatures && pixels is not null && imageFeatures is null)
@@ -53,4 +60,21 @@ internal static class ChunkEncoder
         capturedFeatures?.MoveToOuterDisposeScope();
         return output.Embeddings.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The batch without its pixel values (the largest part by far), for a re-run that is given the image features.</summary>
+    public static CollatedBatch WithoutPixels(CollatedBatch batch) => new()
+    {
+        BatchSize = batch.BatchSize,
+        SequenceLength = batch.SequenceLength,
+        InputIds = batch.InputIds,
+        AttentionMask = batch.AttentionMask,
+        PositionIds = batch.PositionIds,
+        ImageTokenMask = batch.ImageTokenMask,
+        PixelValues = [],
+        ImageGridThw = batch.ImageGridThw,
+        ImagesPerRow = batch.ImagesPerRow,
+        PooledIndex = batch.PooledIndex,
+        Padding = batch.Padding,
+        PatchRowLength = batch.PatchRowLength,
+    };
 }

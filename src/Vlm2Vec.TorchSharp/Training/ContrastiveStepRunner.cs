@@ -13,9 +13,10 @@ namespace Vlm2Vec.TorchSharp.Training;
 /// <item>GradCache (spec §1.7): every chunk (queries first, then targets) runs without graph after its RNG state is
 /// snapshotted; the loss is computed on the detached, concatenated representations and back-propagated to them only;
 /// then each chunk is re-run with graph after restoring its RNG state (identical dropout masks) and
-/// <c>Σ rep ⊙ ∂L/∂rep</c> is back-propagated, which accumulates exactly <c>∂L/∂θ</c>. Only one chunk's graph is alive
-/// at a time: memory beyond one chunk grows with the batch by the representations and their gradients only (and by
-/// the batch's prepared inputs unless they are deferred, see <see cref="BatchInput"/>).</item>
+/// <c>Σ rep ⊙ ∂L/∂rep</c> is back-propagated, which accumulates exactly <c>∂L/∂θ</c>. At most two chunks' graphs are
+/// alive at a time (see <see cref="KeepLastChunkGraphs"/>): memory beyond them grows with the batch by the
+/// representations and their gradients only (and by the batch's prepared inputs unless they are deferred, see
+/// <see cref="BatchInput"/>).</item>
 /// </list>
 /// </summary>
 internal sealed class ContrastiveStepRunner
@@ -36,12 +37,24 @@ internal sealed class ContrastiveStepRunner
 
     /// <summary>
     /// With GradCache and a frozen vision tower (LoRA/DoRA, or full training with the tower frozen): keep each chunk's
-    /// image features from the first pass and feed them to the second instead of running the tower again (default on).
-    /// Exact — the tower has no trainable parameter and no dropout — and it removes most of GradCache's extra cost for
-    /// image-heavy batches, for <c>image tokens × hidden</c> floats per chunk of memory, up to
-    /// <see cref="MaxReusedVisionFeatureBytes"/> per step (chunks beyond it run the tower again).
+    /// image features (and its collated batch without the pixels) from the first pass and feed them to the second instead
+    /// of preparing the images and running the tower again (default off). Exact — the tower has no trainable parameter and
+    /// no dropout — and it removes most of the rest of GradCache's extra cost for image-heavy batches, for
+    /// <c>image tokens × hidden</c> floats per chunk of memory, up to <see cref="MaxReusedVisionFeatureBytes"/> per step
+    /// (chunks beyond it run the tower again). Off by default because glibc's allocator then keeps about 100 MiB more
+    /// freed memory at batch 256 in the training benchmark (peak RSS 1.36× batch 8's instead of 1.18×; docs/training.md).
     /// </summary>
-    public bool ReuseFrozenVisionFeatures { get; init; } = true;
+    public bool ReuseFrozenVisionFeatures { get; init; }
+
+    /// <summary>
+    /// With GradCache, run the last chunk of each side with graph in the first pass and back-propagate that graph in the
+    /// second instead of forwarding the chunk again (default on). Exact — the parameters have not changed between the
+    /// passes and the chunk's dropout masks are the ones its re-forward would replay — and it saves two chunk forwards
+    /// per step: a batch of one chunk per side costs what the plain path costs instead of about twice. The price is
+    /// memory: two chunks' graphs are alive at once (the query chunk's while the targets run) instead of one, a constant
+    /// that does not grow with the batch. Off re-forwards every chunk (spec §1.7 to the letter).
+    /// </summary>
+    public bool KeepLastChunkGraphs { get; init; } = true;
 
     /// <summary>
     /// The most image-feature bytes one step keeps for reuse (default 256 MiB: a 2B model's 1,024 images of 256 tokens
@@ -109,41 +122,66 @@ internal sealed class ContrastiveStepRunner
             chunks.Add((true, start, Math.Min(queryChunkSize, batch.Queries.Count - start)));
         }
 
+        var lastQueryChunk = chunks.Count - 1;
         for (var start = 0; start < batch.Targets.Count; start += targetChunkSize)
         {
             chunks.Add((false, start, Math.Min(targetChunkSize, batch.Targets.Count - start)));
         }
 
-        // Deferred inputs of the next chunk are prepared on another thread while the current chunk runs (pass 1 then
-        // pass 2 are one sequence of 2 × chunks).
-        using var rows = new ChunkInputPipeline(batch, chunks, OverlapPreparation, PreparationThreads);
+        // The chunks whose first-pass graph is kept (the last of each side), and the order in which chunk inputs are
+        // needed: every chunk in pass 1, the others again in pass 2.
+        var keep = new bool[chunks.Count];
+        if (KeepLastChunkGraphs)
+        {
+            keep[lastQueryChunk] = true;
+            keep[^1] = true;
+        }
+
+        // Deferred inputs of the next chunk are prepared on another thread while the current chunk runs (pass 1: every
+        // chunk; pass 2: the chunks that are neither kept nor given their image features, appended once pass 1 is done).
+        using var rows = new ChunkInputPipeline(batch, chunks, [.. Enumerable.Range(0, chunks.Count)], OverlapPreparation, PreparationThreads);
         using var stepScope = NewDisposeScope();
         var rngStates = new Tensor?[chunks.Count];
+        var keptReps = new Tensor?[chunks.Count];
         var reuseVision = ReuseFrozenVisionFeatures && _visionFrozen;
         var imageFeatures = new Tensor?[chunks.Count];
+        var collatedWithoutPixels = new CollatedBatch?[chunks.Count];
         long keptFeatureBytes = 0;
         var queryReps = new List<Tensor>();
         var targetReps = new List<Tensor>();
 
-        // 1–2. Forward every chunk without graph, remembering the RNG state it started from.
+        // 1–2. Forward every chunk, without graph (remembering the RNG state it started from) unless its graph is kept.
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using (no_grad())
+        for (var i = 0; i < chunks.Count; i++)
         {
-            for (var i = 0; i < chunks.Count; i++)
+            using var chunkScope = NewDisposeScope();
+            Tensor reps;
+            if (keep[i])
             {
-                rngStates[i] = RestoreRngState ? get_rng_state() : null;
-                using var chunkScope = NewDisposeScope();
-                var reps = ChunkEncoder.Encode(_model, _collator, rows.Next(), null, out var features, reuseVision && keptFeatureBytes < MaxReusedVisionFeatureBytes)
-                    .detach().MoveToOuterDisposeScope();
+                keptReps[i] = ChunkEncoder.Encode(_model, _collator, rows.Next()).MoveToOuterDisposeScope();
+                reps = keptReps[i]!.detach();
+            }
+            else
+            {
+                using var noGrad = no_grad();
+                rngStates[i] = RestoreRngState ? get_rng_state().MoveToOuterDisposeScope() : null;
+                var collated = _collator.Collate(rows.Next());
+                reps = ChunkEncoder.Encode(_model, collated, null, out var features, reuseVision && keptFeatureBytes < MaxReusedVisionFeatureBytes).detach();
                 if (features is not null && keptFeatureBytes + (features.NumberOfElements * features.ElementSize) <= MaxReusedVisionFeatureBytes)
                 {
                     keptFeatureBytes += features.NumberOfElements * features.ElementSize;
                     imageFeatures[i] = features.MoveToOuterDisposeScope();
+                    collatedWithoutPixels[i] = ChunkEncoder.WithoutPixels(collated);
                 }
-                (chunks[i].IsQuery ? queryReps : targetReps).Add(reps);
             }
+
+            (chunks[i].IsQuery ? queryReps : targetReps).Add(reps.MoveToOuterDisposeScope());
         }
 
+        rows.Append(Enumerable.Range(0, chunks.Count).Where(i => !keep[i] && collatedWithoutPixels[i] is null));
+
+        // Where the RNG stands after the step whichever chunks run again (as if every chunk had been re-forwarded).
+        var endRngState = RestoreRngState ? get_rng_state() : null;
         CachingTime += clock.Elapsed;
         clock.Restart();
 
@@ -161,9 +199,27 @@ internal sealed class ContrastiveStepRunner
         var queryGradient = allQueries.grad ?? throw new InvalidOperationException("The loss produced no gradient for the query representations.");
         var targetGradient = allTargets.grad ?? throw new InvalidOperationException("The loss produced no gradient for the target representations.");
 
-        // 4. Re-run each chunk with graph under its original RNG state and back-propagate Σ rep ⊙ cached gradient.
+        // 4. Back-propagate Σ rep ⊙ cached gradient: through the kept graphs first (freeing them), then through each other
+        // chunk re-run with graph under its original RNG state.
         for (var i = 0; i < chunks.Count; i++)
         {
+            if (keptReps[i] is { } kept)
+            {
+                using var chunkScope = NewDisposeScope();
+                var (isQuery, start, count) = chunks[i];
+                kept.mul((isQuery ? queryGradient : targetGradient).narrow(0, start, count)).sum().backward();
+                kept.Dispose();
+                keptReps[i] = null;
+            }
+        }
+
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            if (keep[i])
+            {
+                continue;
+            }
+
             using var chunkScope = NewDisposeScope();
             if (rngStates[i] is { } state)
             {
@@ -171,40 +227,58 @@ internal sealed class ContrastiveStepRunner
             }
 
             var (isQuery, start, count) = chunks[i];
-            var reps = ChunkEncoder.Encode(_model, _collator, rows.Next(), imageFeatures[i], out _, captureImageFeatures: false);
+            var collated = collatedWithoutPixels[i] ?? _collator.Collate(rows.Next());
+            var reps = ChunkEncoder.Encode(_model, collated, imageFeatures[i], out _, captureImageFeatures: false);
             var cached = (isQuery ? queryGradient : targetGradient).narrow(0, start, count);
             reps.mul(cached).sum().backward();
+        }
+
+        if (endRngState is not null)
+        {
+            set_rng_state(endRngState);
         }
 
         GraphTime += clock.Elapsed;
         return lossValue;
     }
 
-    /// <summary>The inputs of each chunk in pass order (every chunk twice), the next one prepared while the current runs.</summary>
+    /// <summary>The inputs of the chunks in the order the passes need them, the next one prepared while the current runs.</summary>
     private sealed class ChunkInputPipeline : IDisposable
     {
         private readonly ContrastiveBatch _batch;
         private readonly List<(bool IsQuery, int Start, int Count)> _chunks;
+        private readonly List<int> _order;
         private readonly bool _overlap;
         private readonly int _threads;
         private int _next;
         private Task<IReadOnlyList<PreparedInput>>? _pending;
 
-        public ChunkInputPipeline(ContrastiveBatch batch, List<(bool IsQuery, int Start, int Count)> chunks, bool overlap, int threads)
+        public ChunkInputPipeline(ContrastiveBatch batch, List<(bool IsQuery, int Start, int Count)> chunks, List<int> order, bool overlap, int threads)
         {
             _batch = batch;
             _chunks = chunks;
+            _order = order;
             _overlap = overlap;
             _threads = threads;
-            _pending = Start(0);
+            _pending = order.Count > 0 ? Start(0) : null;
         }
 
         public IReadOnlyList<PreparedInput> Next()
         {
-            var current = _pending!.GetAwaiter().GetResult();
+            var current = (_pending ?? throw new InvalidOperationException("No chunk inputs are queued.")).GetAwaiter().GetResult();
             _next++;
-            _pending = _next < 2 * _chunks.Count ? Start(_next) : null;
+            _pending = _next < _order.Count ? Start(_next) : null;
             return current;
+        }
+
+        /// <summary>Queues more chunks (by index) after those already queued.</summary>
+        public void Append(IEnumerable<int> chunks)
+        {
+            _order.AddRange(chunks);
+            if (_pending is null && _next < _order.Count)
+            {
+                _pending = Start(_next);
+            }
         }
 
         public void Dispose()
@@ -221,7 +295,7 @@ internal sealed class ContrastiveStepRunner
 
         private Task<IReadOnlyList<PreparedInput>> Start(int position)
         {
-            var (isQuery, start, count) = _chunks[position % _chunks.Count];
+            var (isQuery, start, count) = _chunks[_order[position]];
             var inputs = isQuery ? _batch.Queries : _batch.Targets;
             var deferred = false;
             for (var j = 0; j < count; j++)

@@ -162,6 +162,8 @@ public sealed class ContrastiveTrainer : IDisposable
         {
             OverlapPreparation = o.OverlapPreprocessing,
             PreparationThreads = PreparationThreadsFor(o),
+            KeepLastChunkGraphs = o.GradCacheKeepLastChunkGraphs,
+            ReuseFrozenVisionFeatures = o.GradCacheReuseVisionFeatures,
         };
         var state = new TrainerState { TotalSteps = totalSteps, OptionsFingerprint = optionsFingerprint, DataFingerprint = dataFingerprint };
         var logPath = Path.Combine(output, LogFileName);

@@ -117,6 +117,8 @@ internal static class TrainingRunDescription
         trajectory["threads"] = o.Threads;
         trajectory["overlap_preprocessing"] = o.OverlapPreprocessing;
         trajectory["keep_batch_images"] = o.KeepBatchImages;
+        trajectory["gradcache_keep_last_chunk_graphs"] = o.GradCacheKeepLastChunkGraphs;
+        trajectory["gradcache_reuse_vision_features"] = o.GradCacheReuseVisionFeatures;
         return trajectory.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 

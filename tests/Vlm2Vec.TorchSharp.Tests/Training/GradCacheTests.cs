@@ -71,11 +71,11 @@ public sealed class GradCacheTests : TorchTestBase
         var recomputedLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = false }.Run(batch, 4, 4);
         var recomputed = Gradients(model);
         ZeroGradients(model);
-        var reusedLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true).Run(batch, 4, 4);
+        var reusedLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = true }.Run(batch, 4, 4);
         var reused = Gradients(model);
 
         ZeroGradients(model);
-        var overBudgetLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { MaxReusedVisionFeatureBytes = 1 }.Run(batch, 4, 4);
+        var overBudgetLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = true, MaxReusedVisionFeatureBytes = 1 }.Run(batch, 4, 4);
         var overBudget = Gradients(model);
 
         Assert.Equal(recomputedLoss, reusedLoss, 6);
@@ -84,6 +84,41 @@ public sealed class GradCacheTests : TorchTestBase
         AssertSameGradients(recomputed, reused, 1e-6);
         AssertSameGradients(recomputed, overBudget, 1e-6);
         AssertSameGradients(plain, reused, 1e-4);
+    }
+
+    [Theory]
+    [InlineData(8, 8)] // one chunk per side: both kept, nothing re-forwarded (the plain path's work)
+    [InlineData(3, 5)] // several chunks per side: the last of each kept, the others re-forwarded
+    public void Keeping_the_last_chunk_graphs_gives_the_re_forward_gradients_with_dropout_on_and_leaves_the_rng_where_it_would(int queryChunk, int targetChunk)
+    {
+        using var model = T.Create(seed: 15);
+        LoraInjector.Inject(model, LoraConfig.Vlm2VecV2 with { LoraDropout = 0.3, InitLoraWeights = "false" }, new LoraInjectOptions { Seed = 5 });
+        LoraInjector.FreezeAllButAdapters(model);
+        model.train();
+        var collator = TinyTrainingData.Collator(model.Config);
+        var batch = TinyTrainingData.Batch(8, seed: 10);
+
+        manual_seed(91);
+        var strictLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { KeepLastChunkGraphs = false, ReuseFrozenVisionFeatures = false }.Run(batch, queryChunk, targetChunk);
+        var strict = Gradients(model);
+        var strictNext = rand(4).data<float>().ToArray();
+        ZeroGradients(model);
+
+        manual_seed(91);
+        var keptLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true).Run(batch, queryChunk, targetChunk);
+        var kept = Gradients(model);
+        var keptNext = rand(4).data<float>().ToArray();
+
+        Assert.Equal(strictLoss, keptLoss, 6);
+        AssertSameGradients(strict, kept, 1e-5);
+        Assert.Equal(strictNext, keptNext);
+
+        // Dropout really draws: another seed gives other gradients.
+        ZeroGradients(model);
+        manual_seed(92);
+        new ContrastiveStepRunner(model, collator, 0.02, symmetric: true).Run(batch, queryChunk, targetChunk);
+        var other = Gradients(model);
+        Assert.True(strict.Keys.Max(k => RelativeDifference(strict[k], other[k])) > 1e-2, "dropout made no difference");
     }
 
     [Fact]
