@@ -28,7 +28,8 @@ namespace Vlm2Vec.Benchmarks;
 /// graph/session variants against the default (<c>--variants-only</c>: nothing else); <c>[--gemm]</c> the fp32 GEMM
 /// ceiling of both engines on the model's shapes; <c>[--no-torchsharp]</c> ORT only; <c>[--int8]</c> also an int8 bundle
 /// (<see cref="Vlm2VecExportDType.Int8"/>) of the same weights, end to end beside the float32 one, with the cosine of its
-/// embeddings to the float32 bundle's on the benchmark's inputs.
+/// embeddings to the float32 bundle's on the benchmark's inputs; <c>[--bf16]</c> also the TorchSharp model in bfloat16 (same
+/// seed), end to end.
 /// </summary>
 internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
 {
@@ -45,6 +46,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
         var rounds = ArgValue(args, "--rounds") ?? (quick ? 1 : 3);
         var withTorchSharp = !args.Contains("--no-torchsharp");
         var withInt8 = args.Contains("--int8");
+        var withBf16 = args.Contains("--bf16");
         TorchSharpRuntime.EnsureLoaded();
         torch.set_num_threads(threads);
 
@@ -78,6 +80,11 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
 
             using var ortInt8Scope = ortInt8;
             using var torchSharp = new TorchSharpVlm2VecEncoder(model, ort.Preprocessor, "mid-random", null, validate: true);
+
+            // --bf16: TorchSharp's own reduced-precision path (bfloat16 weights and activations, same seed) beside the
+            // int8 bundle, so that int8 is also compared with the other engine's faster arithmetic, not only with fp32.
+            using var modelBf16 = withBf16 && withTorchSharp ? Qwen2VlForConditionalGeneration.CreateRandom(config, new Qwen2VlRandomInitOptions { Seed = 1, DType = ScalarType.BFloat16 }) : null;
+            using var torchSharpBf16 = modelBf16 is null ? null : new TorchSharpVlm2VecEncoder(modelBf16, ort.Preprocessor, "mid-random-bf16", null, validate: true);
             var data = BenchmarkData.Load(context, quick);
 
             await ParityCheckAsync(ort, torchSharp, data);
@@ -90,8 +97,9 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
             BenchmarkContext.Report(string.Empty);
             BenchmarkContext.Report("## end to end (Vlm2VecEmbedder: decode, preprocess, tokenise, collate, encode, pool)");
             BenchmarkContext.Report("workload | batch | items | ORT items/s | TorchSharp items/s | ORT / TorchSharp | ORT time outside session.Run | ORT peak RSS MiB | TorchSharp peak RSS MiB | load average (1 min) after the row" +
-                (ortInt8 is null ? string.Empty : " | ORT int8 items/s | int8 / ORT fp32 | int8 / TorchSharp | ORT int8 peak RSS MiB"));
-            BenchmarkContext.Report("---|---|---|---|---|---|---|---|---|---" + (ortInt8 is null ? string.Empty : "|---|---|---|---"));
+                (ortInt8 is null ? string.Empty : " | ORT int8 items/s | int8 / ORT fp32 | int8 / TorchSharp | ORT int8 peak RSS MiB") +
+                (torchSharpBf16 is null ? string.Empty : " | TorchSharp bf16 items/s | bf16 / TorchSharp fp32" + (ortInt8 is null ? string.Empty : " | int8 / TorchSharp bf16")));
+            BenchmarkContext.Report("---|---|---|---|---|---|---|---|---|---" + (ortInt8 is null ? string.Empty : "|---|---|---|---") + (torchSharpBf16 is null ? string.Empty : ortInt8 is null ? "|---|---" : "|---|---|---"));
             foreach (var (workload, inputs) in endToEnd ? new[] { ("image 448", data.Images), ("text", data.Texts) } : [])
             {
                 foreach (var batch in new[] { 1, 8, 32 })
@@ -100,6 +108,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
                     var ortRuns = new List<EndToEndResult>();
                     var tsRuns = new List<EndToEndResult>();
                     var int8Runs = new List<EndToEndResult>();
+                    var bf16Runs = new List<EndToEndResult>();
                     for (var round = 0; round < rounds; round++)
                     {
                         ortRuns.Add(await EndToEndAsync(ort, ort, items, batch));
@@ -112,6 +121,11 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
                         {
                             tsRuns.Add(await EndToEndAsync(torchSharp, null, items, batch));
                         }
+
+                        if (torchSharpBf16 is not null)
+                        {
+                            bf16Runs.Add(await EndToEndAsync(torchSharpBf16, null, items, batch));
+                        }
                     }
 
                     var ortRate = Median(ortRuns.Select(r => r.Rate));
@@ -121,8 +135,12 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
                     var int8Columns = ortInt8 is null
                         ? string.Empty
                         : Invariant($" | {Median(int8Runs.Select(r => r.Rate)):F2} | ×{Median(int8Runs.Zip(ortRuns, (i, o) => i.Rate / o.Rate)):F2} | {(withTorchSharp ? Invariant($"×{Median(int8Runs.Zip(tsRuns, (i, t) => i.Rate / t.Rate)):F2}") : "—")} | {int8Runs.Max(r => r.PeakMiB):F0}");
+                    var bf16Columns = torchSharpBf16 is null
+                        ? string.Empty
+                        : Invariant($" | {Median(bf16Runs.Select(r => r.Rate)):F2} | ×{Median(bf16Runs.Zip(tsRuns, (b, t) => b.Rate / t.Rate)):F2}") +
+                          (ortInt8 is null ? string.Empty : Invariant($" | ×{Median(int8Runs.Zip(bf16Runs, (i, b) => i.Rate / b.Rate)):F2}"));
                     BenchmarkContext.Report(Invariant(
-                        $"{workload} | {batch} | {items.Count} | {ortRate:F2} | {(withTorchSharp ? tsRate.ToString("F2", CultureInfo.InvariantCulture) : "—")} | {(withTorchSharp ? $"×{ratio:F2}" : "—")} | {outside:P1} | {ortRuns.Max(r => r.PeakMiB):F0} | {(withTorchSharp ? tsRuns.Max(r => r.PeakMiB).ToString("F0", CultureInfo.InvariantCulture) : "—")} | {LoadAverage().Split(' ')[0]}{int8Columns}"));
+                        $"{workload} | {batch} | {items.Count} | {ortRate:F2} | {(withTorchSharp ? tsRate.ToString("F2", CultureInfo.InvariantCulture) : "—")} | {(withTorchSharp ? $"×{ratio:F2}" : "—")} | {outside:P1} | {ortRuns.Max(r => r.PeakMiB):F0} | {(withTorchSharp ? tsRuns.Max(r => r.PeakMiB).ToString("F0", CultureInfo.InvariantCulture) : "—")} | {LoadAverage().Split(' ')[0]}{int8Columns}{bf16Columns}"));
                 }
             }
 
