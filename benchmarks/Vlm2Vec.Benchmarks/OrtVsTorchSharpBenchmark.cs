@@ -29,7 +29,8 @@ namespace Vlm2Vec.Benchmarks;
 /// ceiling of both engines on the model's shapes; <c>[--no-torchsharp]</c> ORT only; <c>[--int8]</c> also an int8 bundle
 /// (<see cref="Vlm2VecExportDType.Int8"/>) of the same weights, end to end beside the float32 one, with the cosine of its
 /// embeddings to the float32 bundle's on the benchmark's inputs; <c>[--bf16]</c> also the TorchSharp model in bfloat16 (same
-/// seed), end to end.
+/// seed), end to end; <c>[--spin]</c> ORT's intra-op threads spin between parallel sections (ORT's default, off in the
+/// encoder); <c>[--image-probe]</c> only the encoder-only time per image at batch 1 and 8, split into vision and text runs.
 /// </summary>
 internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
 {
@@ -66,7 +67,8 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
             var bytes = Directory.GetFiles(bundle).Sum(f => new FileInfo(f).Length);
             BenchmarkContext.Report($"# export (in-memory state dict, float32): {sw.Elapsed.TotalSeconds:F1} s, bundle {bytes / 1048576.0:F0} MiB");
 
-            using var ort = OnnxVlm2VecEncoder.FromBundle(bundle, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads });
+            var spinning = args.Contains("--spin");
+            using var ort = OnnxVlm2VecEncoder.FromBundle(bundle, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, IntraOpSpinning = spinning });
             OnnxVlm2VecEncoder? ortInt8 = null;
             if (withInt8)
             {
@@ -75,7 +77,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
                 await Vlm2VecOnnxExporter.ExportAsync(config, model.state_dict(), int8Bundle, new Vlm2VecExportOptions { TokenizerFolder = tokenizerFolder, ModelId = "mid-random-int8", DType = Vlm2VecExportDType.Int8 });
                 var int8Bytes = Directory.GetFiles(int8Bundle).Sum(f => new FileInfo(f).Length);
                 BenchmarkContext.Report($"# export (in-memory state dict, int8 projections): {sw.Elapsed.TotalSeconds:F1} s, bundle {int8Bytes / 1048576.0:F0} MiB (the float32 token-embedding table is {config.VocabSize * (long)config.HiddenSize * 4 / 1048576.0:F0} MiB of it)");
-                ortInt8 = OnnxVlm2VecEncoder.FromBundle(int8Bundle, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads });
+                ortInt8 = OnnxVlm2VecEncoder.FromBundle(int8Bundle, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, IntraOpSpinning = spinning });
             }
 
             using var ortInt8Scope = ortInt8;
@@ -93,7 +95,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
                 await Int8CosineAsync(ort, ortInt8, data);
             }
 
-            var endToEnd = !args.Contains("--variants-only");
+            var endToEnd = !args.Contains("--variants-only") && !args.Contains("--image-probe");
             BenchmarkContext.Report(string.Empty);
             BenchmarkContext.Report("## end to end (Vlm2VecEmbedder: decode, preprocess, tokenise, collate, encode, pool)");
             BenchmarkContext.Report("workload | batch | items | ORT items/s | TorchSharp items/s | ORT / TorchSharp | ORT time outside session.Run | ORT peak RSS MiB | TorchSharp peak RSS MiB | load average (1 min) after the row" +
@@ -168,12 +170,47 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
                 }
             }
 
+            if (args.Contains("--image-probe"))
+            {
+                // Where an image's time goes at batch 1 and 8 (encoder only): the vision and text session runs of ORT.
+                BenchmarkContext.Report(string.Empty);
+                BenchmarkContext.Report("## image probe (pre-collated 448x448 images; ms per image)");
+                BenchmarkContext.Report("engine | batch | total ms/image | vision run ms/image | text run ms/image | minor page faults per call");
+                BenchmarkContext.Report("---|---|---|---|---|---");
+                foreach (var batch in new[] { 1, 8 })
+                {
+                    var collated = ort.Preprocessor.Collate(data.Images.Take(batch).Select(ort.Preprocessor.Prepare).ToList());
+                    foreach (var (name, encoder) in new (string, IVlm2VecEncoder?)[] { ("ORT fp32", ort), ("ORT int8", ortInt8), ("TorchSharp fp32", withTorchSharp ? torchSharp : null) })
+                    {
+                        if (encoder is null)
+                        {
+                            continue;
+                        }
+
+                        await encoder.EncodeAsync(collated);
+                        (encoder as OnnxVlm2VecEncoder)?.Statistics.Reset();
+                        var calls = Math.Max(2, 16 / batch);
+                        var faults = MinorFaults();
+                        var clock = Stopwatch.StartNew();
+                        for (var i = 0; i < calls; i++)
+                        {
+                            await encoder.EncodeAsync(collated);
+                        }
+
+                        var images = (double)calls * batch;
+                        var stats = (encoder as OnnxVlm2VecEncoder)?.Statistics;
+                        BenchmarkContext.Report(Invariant(
+                            $"{name} | {batch} | {clock.Elapsed.TotalMilliseconds / images:F1} | {(stats is null ? "—" : (stats.VisionTime.TotalMilliseconds / images).ToString("F1", CultureInfo.InvariantCulture))} | {(stats is null ? "—" : (stats.TextTime.TotalMilliseconds / images).ToString("F1", CultureInfo.InvariantCulture))} | {(MinorFaults() - faults) / calls}"));
+                    }
+                }
+            }
+
             if (args.Contains("--gemm"))
             {
                 GemmCeiling(threads, quick);
             }
 
-            if (args.Contains("--variants") || !endToEnd)
+            if (args.Contains("--variants") || args.Contains("--variants-only"))
             {
                 await VariantsAsync(config, model, tokenizerFolder, temp, data, threads, rounds, quick);
             }
@@ -215,6 +252,19 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
 
         var outside = ort is null ? double.NaN : Math.Max(0, 1 - (ort.Statistics.SessionTime.TotalSeconds / elapsed));
         return new EndToEndResult(items.Count / elapsed, outside, BenchmarkContext.PeakWorkingSetMiB());
+    }
+
+    /// <summary>Minor page faults of this process so far (Linux /proc/self/stat field 10; 0 elsewhere).</summary>
+    private static long MinorFaults()
+    {
+        if (!File.Exists("/proc/self/stat"))
+        {
+            return 0;
+        }
+
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7], CultureInfo.InvariantCulture);
     }
 
     private static double EncoderRate(IVlm2VecEncoder encoder, CollatedBatch batch, bool quick) =>
@@ -287,7 +337,7 @@ internal sealed class OrtVsTorchSharpBenchmark : IBenchmark
             ("vision runs of 1 image (1024 patches)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, MaxPatchesPerVisionRun = 1024 }),
             ("vision runs of 4 images (4096 patches)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, MaxPatchesPerVisionRun = 4096 }),
             ("vision runs of 8 images (8192 patches)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, MaxPatchesPerVisionRun = 8192 }),
-            ("no thread spinning", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, SessionConfigEntries = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" } }),
+            ("thread spinning on (ORT's default)", null, new OnnxVlm2VecEncoderOptions { IntraOpThreads = threads, IntraOpSpinning = true }),
         };
         var defaultFolder = Path.Combine(temp, "variant-default");
         await Vlm2VecOnnxExporter.ExportAsync(config, model.state_dict(), defaultFolder, new Vlm2VecExportOptions { TokenizerFolder = tokenizerFolder, GraphOptions = fp32 });

@@ -57,6 +57,7 @@ public sealed class OnnxRuntimeEncoderFactory : IVlm2VecEncoderFactory
             InterOpThreads = _template.InterOpThreads,
             GraphOptimizationLevel = _template.GraphOptimizationLevel,
             EnableCpuMemoryArena = _template.EnableCpuMemoryArena,
+            IntraOpSpinning = _template.IntraOpSpinning,
             SessionConfigEntries = _template.SessionConfigEntries,
             MaxPatchesPerVisionRun = _template.MaxPatchesPerVisionRun,
             BundleChecks = _template.BundleChecks,

@@ -29,8 +29,19 @@ public sealed class OnnxVlm2VecEncoderOptions
     public bool EnableCpuMemoryArena { get; init; } = true;
 
     /// <summary>
+    /// Let the intra-op worker threads spin after each parallel section instead of sleeping (ONNX Runtime's
+    /// <c>session.intra_op.allow_spinning</c>; default off here, on in ONNX Runtime). The vision and text graphs are two
+    /// sessions with a thread pool each, and an image runs one right after the other: the first session's workers, still
+    /// spinning, then take cores from the second's. On the 2-core build machine that made an image at batch 1 1.3–1.7×
+    /// slower than in a batch of 8 (float32 and int8 bundles alike); with spinning off batch 1 runs at batch 8's speed per
+    /// image and batches of 8 are unchanged (src/Vlm2Vec.OnnxRuntime/README.md). An entry for the same key in
+    /// <see cref="SessionConfigEntries"/> wins.
+    /// </summary>
+    public bool IntraOpSpinning { get; init; }
+
+    /// <summary>
     /// Extra ONNX Runtime session config entries (<c>SessionOptions.AddSessionConfigEntry</c>), e.g.
-    /// <c>session.intra_op.allow_spinning = 0</c> on machines shared with other work.
+    /// <c>session.x64quantprecision = 1</c> for int8 bundles on CPUs without VNNI.
     /// </summary>
     public IReadOnlyDictionary<string, string>? SessionConfigEntries { get; init; }
 

@@ -14,6 +14,9 @@ internal sealed class OrtSessions : IDisposable
     /// <summary>The manifest dtype of a bundle with int8 projections (CPU provider only).</summary>
     public const string Int8DType = "int8";
 
+    /// <summary>ONNX Runtime's session config key for intra-op thread spinning.</summary>
+    private const string AllowSpinningKey = "session.intra_op.allow_spinning";
+
     private OrtSessions(InferenceSession vision, InferenceSession text, OnnxExecutionProvider provider, string? fallbackReason)
     {
         Vision = vision;
@@ -143,6 +146,11 @@ internal sealed class OrtSessions : IDisposable
         };
         try
         {
+            if (options.SessionConfigEntries?.ContainsKey(AllowSpinningKey) != true)
+            {
+                sessionOptions.AddSessionConfigEntry(AllowSpinningKey, options.IntraOpSpinning ? "1" : "0");
+            }
+
             if (options.SessionConfigEntries is not null)
             {
                 foreach (var (key, value) in options.SessionConfigEntries)

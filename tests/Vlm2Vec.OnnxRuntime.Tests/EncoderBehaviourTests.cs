@@ -35,6 +35,25 @@ public sealed class EncoderBehaviourTests(ExportedBundles bundles)
     }
 
     [Fact]
+    public async Task Thread_spinning_on_or_off_and_an_explicit_spinning_entry_load_and_give_the_same_embeddings()
+    {
+        // The encoder sets session.intra_op.allow_spinning itself unless the caller's entries name the key: both ways
+        // must load, and thread scheduling must not change a single bit of the result.
+        var batch = ReferenceCases.Batch(ReferenceCases.Case("tiny-qwen2vl-tied", "vlm2vec_image_mixed"), 276);
+        using var off = OnnxVlm2VecEncoder.FromBundle(bundles.Get("tiny-qwen2vl-tied"), new OnnxVlm2VecEncoderOptions { IntraOpThreads = 2 });
+        using var on = OnnxVlm2VecEncoder.FromBundle(bundles.Get("tiny-qwen2vl-tied"), new OnnxVlm2VecEncoderOptions { IntraOpThreads = 2, IntraOpSpinning = true });
+        using var explicitEntry = OnnxVlm2VecEncoder.FromBundle(bundles.Get("tiny-qwen2vl-tied"), new OnnxVlm2VecEncoderOptions
+        {
+            IntraOpThreads = 2,
+            SessionConfigEntries = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "1" },
+        });
+
+        var expected = await off.EncodeAsync(batch);
+        Assert.Equal(expected, await on.EncodeAsync(batch));
+        Assert.Equal(expected, await explicitEntry.EncodeAsync(batch));
+    }
+
+    [Fact]
     public async Task Splitting_vision_runs_by_a_small_patch_budget_changes_nothing()
     {
         var folder = ReferenceCases.Case("tiny-qwen2vl-tied", "chat_mrope_left_padded");
