@@ -18,8 +18,9 @@ namespace Vlm2Vec.Benchmarks;
 /// with the allocator). Arguments: <c>[--steps N]</c> (measured steps after one warm-up, default 3),
 /// <c>[--batches 8,64,256]</c>, <c>[--paths gradcache,plain]</c>, <c>[--threads N]</c> (default: the trainer's default), <c>[--keep-images]</c> (GradCache keeps the batch's processed images
 /// instead of processing them again per chunk), <c>[--overlap]</c> (prepare inputs beside the model), <c>[--strict]</c> (GradCache
-/// re-forwards every chunk: no kept chunk graphs), <c>[--reuse-features]</c> (the second pass reuses the frozen vision
-/// tower's features).
+/// re-forwards every chunk: no kept chunk graphs), <c>[--recompute-features]</c> (the second pass prepares the images and
+/// runs the frozen vision tower again instead of reusing the first pass's features), <c>[--vision DEPTHxWIDTH]</c> (the
+/// vision tower's depth and embedding width, default 2x128).
 /// </summary>
 internal sealed class TrainingBenchmark : IBenchmark
 {
@@ -35,7 +36,7 @@ internal sealed class TrainingBenchmark : IBenchmark
     {
         if (args.Length > 0 && args[0] == "--forward-probe")
         {
-            ForwardProbe(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture));
+            ForwardProbe(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture), args);
             return;
         }
 
@@ -43,7 +44,7 @@ internal sealed class TrainingBenchmark : IBenchmark
         {
             RunOne(
                 int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "gradcache", int.Parse(args[3], CultureInfo.InvariantCulture),
-                args[4] == "default" ? null : int.Parse(args[4], CultureInfo.InvariantCulture), args[5], args[6], args.Contains("--keep-images"), args.Contains("--overlap"), args.Contains("--strict"), args.Contains("--reuse-features"));
+                args[4] == "default" ? null : int.Parse(args[4], CultureInfo.InvariantCulture), args[5], args[6], args.Contains("--keep-images"), args.Contains("--overlap"), args.Contains("--strict"), !args.Contains("--recompute-features"));
             return;
         }
 
@@ -53,21 +54,22 @@ internal sealed class TrainingBenchmark : IBenchmark
         var keepImages = args.Contains("--keep-images");
         var overlap = args.Contains("--overlap");
         var strict = args.Contains("--strict");
-        var reuseFeatures = args.Contains("--reuse-features");
+        var reuseFeatures = !args.Contains("--recompute-features");
+        var vision = VisionArg(args);
         var paths = (FashionMnistExperiment.Arg(args, "--paths") ?? "gradcache,plain").Split(',');
-        BenchmarkContext.Report($"# ContrastiveTrainer, DoRA r16 on a random Qwen2-VL (vision 2x128, decoder 2x256, Qwen2-VL tokenizer), fp32, libtorch threads: {(threads == "default" ? $"trainer default ({ContrastiveTrainer.TorchThreadsFor(new ContrastiveTrainingOptions { OutputFolder = "-", OverlapPreprocessing = overlap })} of {Environment.ProcessorCount} cores, the rest prepares images)" : threads)}; query = Caltech-101 image at a 224x224 pixel budget (~64 tokens) + classification instruction, target = class name; preprocessing, AdamW and clipping included; {steps} measured steps after 1 warm-up; one child process per row");
-        BenchmarkContext.Report($"# GradCache {(keepImages ? "keeps the batch's processed images" : "processes each chunk's images again when it runs (default)")}; input preparation {(overlap ? "beside the model (--overlap)" : "between model calls (default)")}; second pass {(strict ? "re-forwards every chunk (--strict)" : "keeps the last chunk graph of each side (default)")}{(reuseFeatures ? ", reuses the frozen vision tower's features (--reuse-features)" : ", prepares images and runs the vision tower again (default)")}");
+        BenchmarkContext.Report($"# ContrastiveTrainer, DoRA r16 on a random Qwen2-VL (vision {vision.Depth}x{vision.Width}, decoder 2x256, Qwen2-VL tokenizer), fp32, libtorch threads: {(threads == "default" ? $"trainer default ({ContrastiveTrainer.TorchThreadsFor(new ContrastiveTrainingOptions { OutputFolder = "-", OverlapPreprocessing = overlap })} of {Environment.ProcessorCount} cores, the rest prepares images)" : threads)}; query = Caltech-101 image at a 224x224 pixel budget (~64 tokens) + classification instruction, target = class name; preprocessing, AdamW and clipping included; {steps} measured steps after 1 warm-up; one child process per row");
+        BenchmarkContext.Report($"# GradCache {(keepImages ? "keeps the batch's processed images" : "processes each chunk's images again when it runs (default)")}; input preparation {(overlap ? "beside the model (--overlap)" : "between model calls (default)")}; second pass {(strict ? "re-forwards every chunk (--strict)" : "keeps the last chunk graph of each side (default)")}{(reuseFeatures ? ", reuses the frozen vision tower's features (default)" : ", prepares images and runs the vision tower again (--recompute-features)")}");
         BenchmarkContext.Report($"# load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
         BenchmarkContext.Report("path | batch | pairs/s | s/step | RSS before steps MiB | peak RSS MiB | peak - before MiB");
         var results = new Dictionary<(string, int), (double Rate, double Peak, double Before)>();
-        var baseFolder = CreateBaseModel(context);
+        var baseFolder = CreateBaseModel(context, vision);
         try
         {
         foreach (var batch in batches)
         {
             foreach (var path in paths)
             {
-                var line = await RunChildAsync(batch, path, steps, threads, baseFolder, context.DataPath(), keepImages, overlap, strict, reuseFeatures);
+                var line = await RunChildAsync(batch, path, steps, threads, baseFolder, context.DataPath(), keepImages, overlap, strict, reuseFeatures, vision);
                 BenchmarkContext.Report(line);
                 var cells = line.Split('|', StringSplitOptions.TrimEntries);
                 if (cells.Length == 7 && double.TryParse(cells[2], CultureInfo.InvariantCulture, out var rate))
@@ -99,7 +101,8 @@ internal sealed class TrainingBenchmark : IBenchmark
         BenchmarkContext.Report($"# load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
     }
 
-    private static async Task<string> RunChildAsync(int batch, string path, string steps, string threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict, bool reuseFeatures)
+    private static async Task<string> RunChildAsync(
+        int batch, string path, string steps, string threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict, bool reuseFeatures, (int Depth, int Width) vision)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (!Environment.ProcessPath!.EndsWith("Vlm2Vec.Benchmarks", StringComparison.Ordinal))
@@ -127,10 +130,13 @@ internal sealed class TrainingBenchmark : IBenchmark
             start.ArgumentList.Add("--strict");
         }
 
-        if (reuseFeatures)
+        if (!reuseFeatures)
         {
-            start.ArgumentList.Add("--reuse-features");
+            start.ArgumentList.Add("--recompute-features");
         }
+
+        start.ArgumentList.Add("--vision");
+        start.ArgumentList.Add($"{vision.Depth}x{vision.Width}");
 
         using var process = Process.Start(start)!;
         var output = await process.StandardOutput.ReadToEndAsync();
@@ -156,7 +162,8 @@ internal sealed class TrainingBenchmark : IBenchmark
     /// clipping) on Caltech-101 images of shared data at a 224×224 pixel budget, timed from the end of the first
     /// (warm-up) step to the end of the last.
     /// </summary>
-    private static void RunOne(int batch, bool gradCache, int steps, int? threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict, bool reuseFeatures)
+    private static void RunOne(
+        int batch, bool gradCache, int steps, int? threads, string baseFolder, string dataRoot, bool keepImages, bool overlap, bool strict, bool reuseFeatures)
     {
         TorchSharpRuntime.EnsureLoaded();
         var output = Path.Combine(Path.GetTempPath(), "vlm2vec-train-bench-" + Guid.NewGuid().ToString("N"));
@@ -202,7 +209,7 @@ internal sealed class TrainingBenchmark : IBenchmark
             var seconds = clock.Elapsed.TotalSeconds / steps;
             var gc = GC.GetGCMemoryInfo();
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"managed heap {gc.HeapSizeBytes >> 20} MiB, committed {gc.TotalCommittedBytes >> 20} MiB, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, gen2 GCs {GC.CollectionCount(2)}; final loss {result.FinalLoss:F3}"));
+                $"managed heap {gc.HeapSizeBytes >> 20} MiB, committed {gc.TotalCommittedBytes >> 20} MiB, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} (pauses {GC.GetTotalPauseDuration().TotalSeconds:F2} s); final loss {result.FinalLoss:F3}"));
             BenchmarkContext.Report(string.Create(CultureInfo.InvariantCulture,
                 $"{(gradCache ? "gradcache" : "plain")} | {batch} | {batch / seconds:F1} | {seconds:F2} | {before:F0} | {BenchmarkContext.PeakWorkingSetMiB():F0} | {BenchmarkContext.PeakWorkingSetMiB() - before:F0}"));
         }
@@ -233,10 +240,10 @@ internal sealed class TrainingBenchmark : IBenchmark
     }
 
     /// <summary>No-grad forward time of the query side as one batch vs chunks of 8, interleaved (diagnostics).</summary>
-    private static void ForwardProbe(int batch, int rounds)
+    private static void ForwardProbe(int batch, int rounds, string[] args)
     {
         TorchSharpRuntime.EnsureLoaded();
-        var config = Qwen2VlConfig.Parse(ConfigJson(), "training-benchmark");
+        var config = Qwen2VlConfig.Parse(ConfigJson(VisionArg(args)), "training-benchmark");
         using var model = Qwen2VlForConditionalGeneration.CreateRandom(config, new Qwen2VlRandomInitOptions { Seed = 1 });
         LoraInjector.Inject(model, LoraConfig.Vlm2VecV2, new LoraInjectOptions { Seed = 2 });
         model.train();
@@ -284,6 +291,24 @@ internal sealed class TrainingBenchmark : IBenchmark
             chunkedT += clock.Elapsed.TotalSeconds;
         }
 
+        double vision = 0, decoder = 0;
+        var chunk = collator.Collate([.. queries.Take(8)]);
+        for (var r = 0; r < rounds * 4; r++)
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var pixels = tensor(chunk.PixelValues, [chunk.TotalPatches, chunk.PatchRowLength]);
+            var grid = tensor(chunk.ImageGridThw, [chunk.ImageCount, 3]);
+            var clock = Stopwatch.StartNew();
+            var features = model.GetImageFeatures(pixels, grid);
+            vision += clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            ChunkEncoder.Encode(model, chunk, features, out _, captureImageFeatures: false);
+            decoder += clock.Elapsed.TotalSeconds;
+        }
+
+        BenchmarkContext.Report(string.Create(CultureInfo.InvariantCulture,
+            $"no-grad chunk of 8 queries (training mode): vision tower {vision / rounds / 4 * 1000:F1} ms, the rest given its features {decoder / rounds / 4 * 1000:F1} ms"));
         BenchmarkContext.Report(string.Create(CultureInfo.InvariantCulture,
             $"no-grad forward of {batch}: queries whole {whole / rounds:F3} s, chunks of 8 {chunked / rounds:F3} s; targets whole {wholeT / rounds:F3} s, chunks of 8 {chunkedT / rounds:F3} s"));
     }
@@ -330,8 +355,16 @@ internal sealed class TrainingBenchmark : IBenchmark
         return 0;
     }
 
-    private static string ConfigJson() =>
-        """
+    /// <summary><c>--vision DEPTHxWIDTH</c> (default 2x128).</summary>
+    private static (int Depth, int Width) VisionArg(string[] args)
+    {
+        var value = FashionMnistExperiment.Arg(args, "--vision") ?? "2x128";
+        var parts = value.Split('x');
+        return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    private static string ConfigJson((int Depth, int Width) vision) =>
+        $$"""
         {
           "architectures": ["Qwen2VLForConditionalGeneration"], "model_type": "qwen2_vl",
           "vocab_size": 151936, "hidden_size": 256, "intermediate_size": 1024,
@@ -340,18 +373,18 @@ internal sealed class TrainingBenchmark : IBenchmark
           "rope_scaling": {"type": "mrope", "mrope_section": [8, 12, 12]},
           "tie_word_embeddings": true, "bos_token_id": 151643, "eos_token_id": 151645, "vision_start_token_id": 151652, "vision_end_token_id": 151653,
           "vision_token_id": 151654, "image_token_id": 151655, "video_token_id": 151656,
-          "vision_config": {"depth": 2, "embed_dim": 128, "hidden_size": 256, "num_heads": 4,
+          "vision_config": {"depth": {{vision.Depth}}, "embed_dim": {{vision.Width}}, "hidden_size": 256, "num_heads": 4,
             "mlp_ratio": 4, "in_chans": 3, "spatial_patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2}
         }
         """;
 
     /// <summary>A random base model folder with the Qwen2-VL tokenizer and processor files (what the trainer loads).</summary>
-    private static string CreateBaseModel(BenchmarkContext context)
+    private static string CreateBaseModel(BenchmarkContext context, (int Depth, int Width) vision)
     {
         TorchSharpRuntime.EnsureLoaded();
         var folder = Path.Combine(Path.GetTempPath(), "vlm2vec-train-bench-base-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
-        using (var model = Qwen2VlForConditionalGeneration.CreateRandom(Qwen2VlConfig.Parse(ConfigJson(), "training-benchmark"), new Qwen2VlRandomInitOptions { Seed = 1 }))
+        using (var model = Qwen2VlForConditionalGeneration.CreateRandom(Qwen2VlConfig.Parse(ConfigJson(vision), "training-benchmark"), new Qwen2VlRandomInitOptions { Seed = 1 }))
         {
             model.SavePretrained(folder);
         }
@@ -373,6 +406,8 @@ internal sealed class TrainingBenchmark : IBenchmark
         private readonly Thread _thread;
         private volatile bool _stop;
         private double _max;
+        private double _maxInUse;
+        private double _maxHeap;
         private string _atMax = "no sample";
 
         public PeakMemoryProbe()
@@ -382,6 +417,7 @@ internal sealed class TrainingBenchmark : IBenchmark
                 while (!_stop)
                 {
                     var rss = ResidentMiB();
+                    SampleNativeHeap();
                     if (rss > _max + 4)
                     {
                         _max = rss;
@@ -395,7 +431,20 @@ internal sealed class TrainingBenchmark : IBenchmark
             _thread.Start();
         }
 
-        public void Report() => Console.Error.WriteLine("  at peak: " + _atMax);
+        public void Report() => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  at peak: {_atMax}; highest glibc heap {_maxHeap:F0} MiB, highest in use {_maxInUse:F0} MiB"));
+
+        private void SampleNativeHeap()
+        {
+            try
+            {
+                var m = mallinfo2();
+                _maxHeap = Math.Max(_maxHeap, (ulong)m.Arena / 1048576.0);
+                _maxInUse = Math.Max(_maxInUse, (ulong)m.Uordblks / 1048576.0);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+            }
+        }
 
         public void Dispose()
         {

@@ -1,4 +1,5 @@
 using global::TorchSharp.Modules;
+using global::TorchSharp;
 using static global::TorchSharp.torch;
 
 namespace Vlm2Vec.TorchSharp.Modeling;
@@ -25,8 +26,9 @@ internal sealed class Qwen2RmsNorm : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var inputDtype = input.dtype;
         var hidden = input.to(ScalarType.Float32);
-        var variance = hidden.pow(2).mean([-1L], keepdim: true);
-        hidden = hidden * rsqrt(variance + _eps);
+        using Scalar eps = _eps;
+        var variance = hidden.square().mean([-1L], keepdim: true);
+        hidden = hidden * rsqrt(variance + eps);
         return (weight * hidden.to(inputDtype)).MoveToOuterDisposeScope();
     }
 }

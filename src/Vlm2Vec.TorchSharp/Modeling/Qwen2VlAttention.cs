@@ -1,3 +1,4 @@
+using global::TorchSharp;
 using static global::TorchSharp.torch;
 
 namespace Vlm2Vec.TorchSharp.Modeling;
@@ -77,7 +78,8 @@ internal sealed class Qwen2VlAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
     internal static Tensor EagerAttention(Tensor query, Tensor key, Tensor value, Tensor? additiveMask, double scaling, double dropout = 0.0)
     {
         using var scope = NewDisposeScope();
-        var weights = matmul(query, key.transpose(2, 3)) * scaling;
+        using Scalar scale = scaling;
+        var weights = matmul(query, key.transpose(2, 3)) * scale;
         if (additiveMask is not null)
         {
             weights = weights + additiveMask;

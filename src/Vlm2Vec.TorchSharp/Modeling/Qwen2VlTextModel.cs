@@ -1,4 +1,5 @@
 using global::TorchSharp.Modules;
+using global::TorchSharp;
 using static global::TorchSharp.torch;
 
 namespace Vlm2Vec.TorchSharp.Modeling;
@@ -126,7 +127,7 @@ internal sealed class Qwen2VlTextModel : nn.Module
             allowed = allowed.expand(batch, 1, length, length);
         }
 
-        var minimum = finfo(dtype).min;
+        using Scalar minimum = finfo(dtype).min;
         return zeros(allowed.shape, dtype: dtype).masked_fill(allowed.logical_not(), minimum).MoveToOuterDisposeScope();
     }
 

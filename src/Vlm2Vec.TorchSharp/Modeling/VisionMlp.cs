@@ -1,3 +1,4 @@
+using global::TorchSharp;
 using static global::TorchSharp.torch;
 
 namespace Vlm2Vec.TorchSharp.Modeling;
@@ -28,11 +29,17 @@ internal sealed class VisionMlp : nn.Module<Tensor, Tensor>
     internal static Func<Tensor, Tensor> Activation(string name) => name switch
     {
         // QuickGELUActivation: x · sigmoid(1.702 · x).
-        "quick_gelu" => x => x * nn.functional.sigmoid(x * 1.702),
+        "quick_gelu" => QuickGelu,
         "gelu" => x => nn.functional.gelu(x),
         "gelu_pytorch_tanh" => x => nn.functional.gelu(x, global::TorchSharp.Modules.GELU.Approximate.tanh),
         "silu" or "swish" => x => nn.functional.silu(x),
         _ => throw new ModelFormatException(
             $"vision_config.hidden_act '{name}' is not supported; supported: quick_gelu, gelu, gelu_pytorch_tanh, silu."),
     };
+
+    private static Tensor QuickGelu(Tensor x)
+    {
+        using Scalar alpha = 1.702;
+        return x * nn.functional.sigmoid(x * alpha);
+    }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static global::TorchSharp.torch;
 
@@ -68,7 +69,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraModule
         var result = base_layer.forward(input);
         var resultType = result.dtype;
         var x = input.dtype == lora_A.weight!.dtype ? input : input.to(lora_A.weight!.dtype);
-        var update = lora_B.forward(lora_A.forward(lora_dropout.forward(x))).mul(Scaling);
+        using Scalar scaling = Scaling;
+        var update = lora_B.forward(lora_A.forward(lora_dropout.forward(x))).mul(scaling);
         var sum = result.add(update);
         return (sum.dtype == resultType ? sum : sum.to(resultType)).MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using global::TorchSharp;
 using static global::TorchSharp.torch;
 
 namespace Vlm2Vec.TorchSharp.Training;
@@ -99,14 +100,15 @@ public static class ContrastiveLoss
         var q = queries.dtype == ScalarType.Float32 ? queries : queries.to(ScalarType.Float32);
         var t = targets.dtype == ScalarType.Float32 ? targets : targets.to(ScalarType.Float32);
         var labelTensor = tensor(labels, device: q.device);
-        var logits = q.matmul(t.t()).div(temperature);
+        using Scalar temperatureScalar = temperature, two = 2.0;
+        var logits = q.matmul(t.t()).div(temperatureScalar);
         var loss = nn.functional.cross_entropy(logits, labelTensor);
         if (symmetric)
         {
             var positives = t.index_select(0, labelTensor);
-            var reverse = positives.matmul(q.t()).div(temperature);
+            var reverse = positives.matmul(q.t()).div(temperatureScalar);
             var backward = nn.functional.cross_entropy(reverse, arange(n, dtype: ScalarType.Int64, device: q.device));
-            loss = loss.add(backward).div(2);
+            loss = loss.add(backward).div(two);
         }
 
         return loss.MoveToOuterDisposeScope();

@@ -38,13 +38,13 @@ internal sealed class ContrastiveStepRunner
     /// <summary>
     /// With GradCache and a frozen vision tower (LoRA/DoRA, or full training with the tower frozen): keep each chunk's
     /// image features (and its collated batch without the pixels) from the first pass and feed them to the second instead
-    /// of preparing the images and running the tower again (default off). Exact — the tower has no trainable parameter and
-    /// no dropout — and it removes most of the rest of GradCache's extra cost for image-heavy batches, for
-    /// <c>image tokens × hidden</c> floats per chunk of memory, up to <see cref="MaxReusedVisionFeatureBytes"/> per step
-    /// (chunks beyond it run the tower again). Off by default because glibc's allocator then keeps about 100 MiB more
-    /// freed memory at batch 256 in the training benchmark (peak RSS 1.36× batch 8's instead of 1.18×; docs/training.md).
+    /// of preparing the images and running the tower again (default on). Exact — the tower has no trainable parameter and
+    /// no dropout — and it removes most of GradCache's extra cost for image-heavy batches (the tower then runs once per
+    /// image, as on the plain path), for <c>image tokens × hidden</c> floats per chunk, up to
+    /// <see cref="MaxReusedVisionFeatureBytes"/> per step (chunks beyond it run the tower again). The kept features are
+    /// copied into one reservation per step (see <see cref="FeatureStore"/>).
     /// </summary>
-    public bool ReuseFrozenVisionFeatures { get; init; }
+    public bool ReuseFrozenVisionFeatures { get; init; } = true;
 
     /// <summary>
     /// With GradCache, run the last chunk of each side with graph in the first pass and back-propagate that graph in the
@@ -77,6 +77,9 @@ internal sealed class ContrastiveStepRunner
 
     /// <summary>Threads that prepare a chunk's deferred inputs (beside the model with overlap, else while the calling thread waits).</summary>
     public int PreparationThreads { get; init; } = 1;
+
+    /// <summary>The chunks whose image features the last GradCache step kept for its second pass, and their bytes (diagnostics).</summary>
+    public (int Chunks, long Bytes) LastStepReusedFeatures { get; private set; }
 
     /// <summary>Accumulated wall time of the forward passes without graph (GradCache's first pass), for benchmarks.</summary>
     public TimeSpan CachingTime { get; private set; }
@@ -146,7 +149,7 @@ internal sealed class ContrastiveStepRunner
         var reuseVision = ReuseFrozenVisionFeatures && _visionFrozen;
         var imageFeatures = new Tensor?[chunks.Count];
         var collatedWithoutPixels = new CollatedBatch?[chunks.Count];
-        long keptFeatureBytes = 0;
+        var featureStore = new FeatureStore(MaxReusedVisionFeatureBytes);
         var queryReps = new List<Tensor>();
         var targetReps = new List<Tensor>();
 
@@ -166,11 +169,10 @@ internal sealed class ContrastiveStepRunner
                 using var noGrad = no_grad();
                 rngStates[i] = RestoreRngState ? get_rng_state().MoveToOuterDisposeScope() : null;
                 var collated = _collator.Collate(rows.Next());
-                reps = ChunkEncoder.Encode(_model, collated, null, out var features, reuseVision && keptFeatureBytes < MaxReusedVisionFeatureBytes).detach();
-                if (features is not null && keptFeatureBytes + (features.NumberOfElements * features.ElementSize) <= MaxReusedVisionFeatureBytes)
+                reps = ChunkEncoder.Encode(_model, collated, null, out var features, reuseVision && !featureStore.Full).detach();
+                if (features is not null && featureStore.TryKeep(features) is { } kept)
                 {
-                    keptFeatureBytes += features.NumberOfElements * features.ElementSize;
-                    imageFeatures[i] = features.MoveToOuterDisposeScope();
+                    imageFeatures[i] = kept.MoveToOuterDisposeScope();
                     collatedWithoutPixels[i] = ChunkEncoder.WithoutPixels(collated);
                 }
             }
@@ -179,6 +181,7 @@ internal sealed class ContrastiveStepRunner
         }
 
         rows.Append(Enumerable.Range(0, chunks.Count).Where(i => !keep[i] && collatedWithoutPixels[i] is null));
+        LastStepReusedFeatures = (featureStore.Count, featureStore.UsedBytes);
 
         // Where the RNG stands after the step whichever chunks run again (as if every chunk had been re-forwarded).
         var endRngState = RestoreRngState ? get_rng_state() : null;
@@ -240,6 +243,50 @@ internal sealed class ContrastiveStepRunner
 
         GraphTime += clock.Elapsed;
         return lossValue;
+    }
+
+    /// <summary>
+    /// The first pass's image features kept for the second, copied one after another into a single tensor reserved at the
+    /// first capture with room for the per-step cap. Why one reservation: kept as separate tensors, the 16–32 blocks of a
+    /// batch (each well under glibc's mmap threshold) landed between the chunks' transient buffers in the native heap and
+    /// split its free space, which then grew by 60–100 MiB at batch 256 (peak RSS 1.33× batch 8's instead of 1.23× in the
+    /// training benchmark). A reservation above the mmap threshold is mapped on its own and only the pages written become
+    /// resident, so the cap costs address space, not memory. The tensor is created in the caller's dispose scope.
+    /// </summary>
+    private sealed class FeatureStore(long capacityBytes)
+    {
+        private Tensor? _storage;
+
+        /// <summary>Whether the cap is reached (no further chunk's features are captured).</summary>
+        public bool Full => UsedBytes >= capacityBytes;
+
+        /// <summary>Bytes kept so far.</summary>
+        public long UsedBytes { get; private set; }
+
+        /// <summary>Feature tensors kept so far.</summary>
+        public int Count { get; private set; }
+
+        /// <summary>A view of the store holding a copy of <paramref name="features"/>, or null when they do not fit under the cap.</summary>
+        public Tensor? TryKeep(Tensor features)
+        {
+            var bytes = features.NumberOfElements * features.ElementSize;
+            if (UsedBytes + bytes > capacityBytes || (_storage is not null && _storage.dtype != features.dtype))
+            {
+                return null;
+            }
+
+            if (_storage is null)
+            {
+                _storage = empty(capacityBytes / features.ElementSize, dtype: features.dtype, device: features.device);
+                _storage.MoveToOuterDisposeScope();
+            }
+
+            var slot = _storage.narrow(0, UsedBytes / features.ElementSize, features.NumberOfElements).view(features.shape);
+            slot.copy_(features);
+            UsedBytes += bytes;
+            Count++;
+            return slot;
+        }
     }
 
     /// <summary>The inputs of the chunks in the order the passes need them, the next one prepared while the current runs.</summary>
