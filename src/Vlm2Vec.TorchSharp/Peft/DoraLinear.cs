@@ -102,7 +102,9 @@ public sealed class DoraLinear : nn.Module<Tensor, Tensor>, ILoraModule
             baseResult = null;
         }
 
-        // Scalars are made and disposed here, not left to the finalizer (see TorchScalars).
+        // Explicit, disposed Scalars: TorchSharp 0.107 leaves the ones it converts implicitly (t.mul(2.0)) to the finalizer,
+        // which can free them while libtorch still reads them (dotnet/TorchSharp#1434) and scatters small blocks over the
+        // native heap between steps. The same pattern is used in the other per-forward code of the model and the loss.
         using Scalar scaling = Scaling, one = 1.0;
         var weight = base_layer.weight!.dtype == x.dtype ? base_layer.weight! : base_layer.weight!.to(x.dtype);
         var loraWeight = lora_B.weight!.matmul(lora_A.weight!).to(x.dtype);
