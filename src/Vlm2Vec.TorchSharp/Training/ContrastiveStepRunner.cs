@@ -38,13 +38,14 @@ internal sealed class ContrastiveStepRunner
     /// <summary>
     /// With GradCache and a frozen vision tower (LoRA/DoRA, or full training with the tower frozen): keep each chunk's
     /// image features (and its collated batch without the pixels) from the first pass and feed them to the second instead
-    /// of preparing the images and running the tower again (default on). Exact — the tower has no trainable parameter and
+    /// of preparing the images and running the tower again (default off: the features grow with the batch, up to the cap,
+    /// where spec §1.7 keeps only the representations). Exact — the tower has no trainable parameter and
     /// no dropout — and it removes most of GradCache's extra cost for image-heavy batches (the tower then runs once per
     /// image, as on the plain path), for <c>image tokens × hidden</c> floats per chunk, up to
     /// <see cref="MaxReusedVisionFeatureBytes"/> per step (chunks beyond it run the tower again). The kept features are
     /// copied into one reservation per step (see <see cref="FeatureStore"/>).
     /// </summary>
-    public bool ReuseFrozenVisionFeatures { get; init; } = true;
+    public bool ReuseFrozenVisionFeatures { get; init; }
 
     /// <summary>
     /// With GradCache, run the last chunk of each side with graph in the first pass and back-propagate that graph in the
@@ -150,8 +151,19 @@ internal sealed class ContrastiveStepRunner
         var imageFeatures = new Tensor?[chunks.Count];
         var collatedWithoutPixels = new CollatedBatch?[chunks.Count];
         var featureStore = new FeatureStore(MaxReusedVisionFeatureBytes);
-        var queryReps = new List<Tensor>();
-        var targetReps = new List<Tensor>();
+
+        // What lives from the first pass to the second (the representations and each chunk's RNG state) is allocated here,
+        // once, before any chunk runs: allocated per chunk, these small blocks sat between the chunks' transient buffers in
+        // the native heap and kept it from reusing their space (the heap grew with the number of chunks).
+        var hidden = _model.Config.HiddenSize;
+        var allQueries = empty([batch.Queries.Count, hidden], dtype: ScalarType.Float32);
+        var allTargets = empty([batch.Targets.Count, hidden], dtype: ScalarType.Float32);
+        Tensor? rngStore = null;
+        if (RestoreRngState)
+        {
+            using var probe = get_rng_state();
+            rngStore = empty([chunks.Count, probe.shape[0]], dtype: probe.dtype);
+        }
 
         // 1–2. Forward every chunk, without graph (remembering the RNG state it started from) unless its graph is kept.
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -167,7 +179,12 @@ internal sealed class ContrastiveStepRunner
             else
             {
                 using var noGrad = no_grad();
-                rngStates[i] = RestoreRngState ? get_rng_state().MoveToOuterDisposeScope() : null;
+                if (rngStore is not null)
+                {
+                    rngStore[i].copy_(get_rng_state());
+                    rngStates[i] = rngStore[i].MoveToOuterDisposeScope();
+                }
+
                 var collated = _collator.Collate(rows.Next());
                 reps = ChunkEncoder.Encode(_model, collated, null, out var features, reuseVision && !featureStore.Full).detach();
                 if (features is not null && featureStore.TryKeep(features) is { } kept)
@@ -177,7 +194,7 @@ internal sealed class ContrastiveStepRunner
                 }
             }
 
-            (chunks[i].IsQuery ? queryReps : targetReps).Add(reps.MoveToOuterDisposeScope());
+            (chunks[i].IsQuery ? allQueries : allTargets).narrow(0, chunks[i].Start, chunks[i].Count).copy_(reps);
         }
 
         rows.Append(Enumerable.Range(0, chunks.Count).Where(i => !keep[i] && collatedWithoutPixels[i] is null));
@@ -189,8 +206,8 @@ internal sealed class ContrastiveStepRunner
         clock.Restart();
 
         // 3. The gradient cache: dL/dQ and dL/dT on detached representations.
-        var allQueries = cat(queryReps, 0).detach().requires_grad_(true);
-        var allTargets = cat(targetReps, 0).detach().requires_grad_(true);
+        allQueries.requires_grad_(true);
+        allTargets.requires_grad_(true);
         double lossValue;
         using (var lossScope = NewDisposeScope())
         {
@@ -226,7 +243,10 @@ internal sealed class ContrastiveStepRunner
             using var chunkScope = NewDisposeScope();
             if (rngStates[i] is { } state)
             {
-                set_rng_state(state);
+                // A copy: libtorch's CPU generator reads the state from the start of the tensor's storage, ignoring a
+                // view's offset into the shared store (it would read the first chunk's row).
+                using var copy = state.clone();
+                set_rng_state(copy);
             }
 
             var (isQuery, start, count) = chunks[i];

@@ -71,8 +71,8 @@ public sealed class GradCacheTests : TorchTestBase
         var recomputedLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = false }.Run(batch, 4, 4);
         var recomputed = Gradients(model);
         ZeroGradients(model);
-        var reusing = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true);
-        Assert.True(reusing.ReuseFrozenVisionFeatures, "reuse is the default");
+        Assert.False(new ContrastiveStepRunner(model, collator, 0.02, symmetric: true).ReuseFrozenVisionFeatures, "reuse is opt-in");
+        var reusing = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = true };
         var reusedLoss = reusing.Run(batch, 4, 4);
         var reused = Gradients(model);
         var (reusedChunks, reusedBytes) = reusing.LastStepReusedFeatures;
@@ -80,13 +80,13 @@ public sealed class GradCacheTests : TorchTestBase
 
         // A cap that holds only some chunks' features: those reuse, the others run the tower again.
         ZeroGradients(model);
-        var partly = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { MaxReusedVisionFeatureBytes = reusedBytes - 1 };
+        var partly = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = true, MaxReusedVisionFeatureBytes = reusedBytes - 1 };
         var partlyLoss = partly.Run(batch, 4, 4);
         var partlyReused = Gradients(model);
         Assert.InRange(partly.LastStepReusedFeatures.Chunks, 1, reusedChunks - 1);
 
         ZeroGradients(model);
-        var overBudgetRunner = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { MaxReusedVisionFeatureBytes = 1 };
+        var overBudgetRunner = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = true, MaxReusedVisionFeatureBytes = 1 };
         var overBudgetLoss = overBudgetRunner.Run(batch, 4, 4);
         var overBudget = Gradients(model);
         Assert.Equal((0, 0L), overBudgetRunner.LastStepReusedFeatures);
