@@ -18,8 +18,8 @@ namespace Vlm2Vec.Benchmarks;
 /// with the allocator). Arguments: <c>[--steps N]</c> (measured steps after one warm-up, default 3),
 /// <c>[--batches 8,64,256]</c>, <c>[--paths gradcache,plain]</c>, <c>[--threads N]</c> (default: the trainer's default), <c>[--keep-images]</c> (GradCache keeps the batch's processed images
 /// instead of processing them again per chunk), <c>[--overlap]</c> (prepare inputs beside the model), <c>[--strict]</c> (GradCache
-/// re-forwards every chunk: no kept chunk graphs), <c>[--reuse-features]</c> (the second pass reuses the frozen vision
-/// tower's features from the first), <c>[--vision DEPTHxWIDTH]</c> (the
+/// re-forwards every chunk: no kept chunk graphs), <c>[--recompute-features]</c> (the second pass prepares the images and
+/// runs the frozen vision tower again instead of reusing the first pass's features), <c>[--vision DEPTHxWIDTH]</c> (the
 /// vision tower's depth and embedding width, default 2x128).
 /// </summary>
 internal sealed class TrainingBenchmark : IBenchmark
@@ -44,7 +44,7 @@ internal sealed class TrainingBenchmark : IBenchmark
         {
             RunOne(
                 int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "gradcache", int.Parse(args[3], CultureInfo.InvariantCulture),
-                args[4] == "default" ? null : int.Parse(args[4], CultureInfo.InvariantCulture), args[5], args[6], args.Contains("--keep-images"), args.Contains("--overlap"), args.Contains("--strict"), args.Contains("--reuse-features"));
+                args[4] == "default" ? null : int.Parse(args[4], CultureInfo.InvariantCulture), args[5], args[6], args.Contains("--keep-images"), args.Contains("--overlap"), args.Contains("--strict"), !args.Contains("--recompute-features"));
             return;
         }
 
@@ -54,11 +54,11 @@ internal sealed class TrainingBenchmark : IBenchmark
         var keepImages = args.Contains("--keep-images");
         var overlap = args.Contains("--overlap");
         var strict = args.Contains("--strict");
-        var reuseFeatures = args.Contains("--reuse-features");
+        var reuseFeatures = !args.Contains("--recompute-features");
         var vision = VisionArg(args);
         var paths = (FashionMnistExperiment.Arg(args, "--paths") ?? "gradcache,plain").Split(',');
         BenchmarkContext.Report($"# ContrastiveTrainer, DoRA r16 on a random Qwen2-VL (vision {vision.Depth}x{vision.Width}, decoder 2x256, Qwen2-VL tokenizer), fp32, libtorch threads: {(threads == "default" ? $"trainer default ({ContrastiveTrainer.TorchThreadsFor(new ContrastiveTrainingOptions { OutputFolder = "-", OverlapPreprocessing = overlap })} of {Environment.ProcessorCount} cores, the rest prepares images)" : threads)}; query = Caltech-101 image at a 224x224 pixel budget (~64 tokens) + classification instruction, target = class name; preprocessing, AdamW and clipping included; {steps} measured steps after 1 warm-up; one child process per row");
-        BenchmarkContext.Report($"# GradCache {(keepImages ? "keeps the batch's processed images" : "processes each chunk's images again when it runs (default)")}; input preparation {(overlap ? "beside the model (--overlap)" : "between model calls (default)")}; second pass {(strict ? "re-forwards every chunk (--strict)" : "keeps the last chunk graph of each side (default)")}{(reuseFeatures ? ", reuses the frozen vision tower's features (--reuse-features)" : ", prepares images and runs the vision tower again (default)")}");
+        BenchmarkContext.Report($"# GradCache {(keepImages ? "keeps the batch's processed images" : "processes each chunk's images again when it runs (default)")}; input preparation {(overlap ? "beside the model (--overlap)" : "between model calls (default)")}; second pass {(strict ? "re-forwards every chunk (--strict)" : "keeps the last chunk graph of each side (default)")}{(reuseFeatures ? ", reuses the frozen vision tower's features (default)" : ", prepares images and runs the vision tower again (--recompute-features)")}");
         BenchmarkContext.Report($"# load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
         BenchmarkContext.Report("path | batch | pairs/s | s/step | RSS before steps MiB | peak RSS MiB | peak - before MiB");
         var results = new Dictionary<(string, int), (double Rate, double Peak, double Before)>();
@@ -130,9 +130,9 @@ internal sealed class TrainingBenchmark : IBenchmark
             start.ArgumentList.Add("--strict");
         }
 
-        if (reuseFeatures)
+        if (!reuseFeatures)
         {
-            start.ArgumentList.Add("--reuse-features");
+            start.ArgumentList.Add("--recompute-features");
         }
 
         start.ArgumentList.Add("--vision");

@@ -64,7 +64,7 @@ internal sealed class TrainCommand : VerbCommand
     private readonly Option<int?> _threads = Opt<int?>("--threads", "n", "libtorch threads (default: one per core, less one with --overlap; fewer can be faster on a busy machine).");
     private readonly Option<bool> _overlap = Opt<bool>("--overlap", null, "Prepare images beside the model instead of between model calls (faster with costly images; exposes a TorchSharp finalizer race, see docs/training.md).");
     private readonly Option<bool> _gradCacheStrict = Opt<bool>("--gradcache-strict", null, "GradCache's second pass forwards every chunk again (spec 1.7 to the letter: the same gradients, slower; by default the last chunk of each side keeps its graph).");
-    private readonly Option<bool> _gradCacheReuseFeatures = Opt<bool>("--gradcache-reuse-features", null, "With GradCache and a frozen vision tower, the second pass reuses the first pass's image features instead of preparing the images and running the tower again (the same gradients, faster with many images; keeps up to 256 MiB of features per step).");
+    private readonly Option<bool> _gradCacheRecomputeFeatures = Opt<bool>("--gradcache-recompute-features", null, "With GradCache and a frozen vision tower, the second pass prepares the images and runs the tower again instead of reusing the first pass's image features (spec 1.7 to the letter: the same gradients, slower; keeps no features, which take at most 256 MiB per step).");
     private readonly Option<bool> _keepBatchImages = Opt<bool>("--keep-batch-images", null, "With GradCache, keep the batch's processed images in memory instead of processing them again per chunk (faster, more memory).");
 
     public TrainCommand(CliRun run)
@@ -122,7 +122,7 @@ internal sealed class TrainCommand : VerbCommand
         _config, _data, _imageRoot, _badRows, _model, _adapter, _initConfig, _initSeed, _tokenizer, _dtype, _mode, _loraR, _loraAlpha, _loraDropout, _loraTargets,
         _freezeVision, _freeze, _temperature, _symmetric, _hardNegatives, _batchSize, _queryChunk, _targetChunk, _noGradCache, _noShuffle, _homogeneous,
         _maxSteps, _epochs, _timeLimit, _lr, _warmupSteps, _warmupRatio, _weightDecay, _maxGradNorm, _seed, _promptStyle, _maxTokens, _minPixels, _maxPixels,
-        _output, _resume, _saveEvery, _keep, _merge, _threads, _overlap, _keepBatchImages, _gradCacheStrict, _gradCacheReuseFeatures,
+        _output, _resume, _saveEvery, _keep, _merge, _threads, _overlap, _keepBatchImages, _gradCacheStrict, _gradCacheRecomputeFeatures,
     ];
 
     /// <summary>The command line with the options of <c>--config</c> merged in (the command line wins).</summary>
@@ -224,7 +224,7 @@ internal sealed class TrainCommand : VerbCommand
             OverlapPreprocessing = p.GetValue(_overlap),
             KeepBatchImages = p.GetValue(_keepBatchImages),
             GradCacheKeepLastChunkGraphs = !p.GetValue(_gradCacheStrict),
-            GradCacheReuseVisionFeatures = p.GetValue(_gradCacheReuseFeatures),
+            GradCacheReuseVisionFeatures = !p.GetValue(_gradCacheRecomputeFeatures),
             Mode = mode,
             Adapter = adapter,
             TrainVisionTower = mode == FineTuningMode.Full ? !p.GetValue(_freezeVision) : null,

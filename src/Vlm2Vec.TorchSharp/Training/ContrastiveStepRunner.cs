@@ -38,14 +38,14 @@ internal sealed class ContrastiveStepRunner
     /// <summary>
     /// With GradCache and a frozen vision tower (LoRA/DoRA, or full training with the tower frozen): keep each chunk's
     /// image features (and its collated batch without the pixels) from the first pass and feed them to the second instead
-    /// of preparing the images and running the tower again (default off: the features grow with the batch, up to the cap,
-    /// where spec §1.7 keeps only the representations). Exact — the tower has no trainable parameter and
+    /// of preparing the images and running the tower again (default on; off follows spec §1.7, which keeps only the
+    /// representations between the passes: the kept features grow with the batch up to a constant cap). Exact — the tower has no trainable parameter and
     /// no dropout — and it removes most of GradCache's extra cost for image-heavy batches (the tower then runs once per
     /// image, as on the plain path), for <c>image tokens × hidden</c> floats per chunk, up to
     /// <see cref="MaxReusedVisionFeatureBytes"/> per step (chunks beyond it run the tower again). The kept features are
     /// copied into one reservation per step (see <see cref="FeatureStore"/>).
     /// </summary>
-    public bool ReuseFrozenVisionFeatures { get; init; }
+    public bool ReuseFrozenVisionFeatures { get; init; } = true;
 
     /// <summary>
     /// With GradCache, run the last chunk of each side with graph in the first pass and back-propagate that graph in the
@@ -195,6 +195,8 @@ internal sealed class ContrastiveStepRunner
             }
 
             (chunks[i].IsQuery ? allQueries : allTargets).narrow(0, chunks[i].Start, chunks[i].Count).copy_(reps);
+            chunkScope.Dispose();
+            FinalizerOwnedNativeMemory.Release();
         }
 
         rows.Append(Enumerable.Range(0, chunks.Count).Where(i => !keep[i] && collatedWithoutPixels[i] is null));
@@ -254,6 +256,8 @@ internal sealed class ContrastiveStepRunner
             var reps = ChunkEncoder.Encode(_model, collated, imageFeatures[i], out _, captureImageFeatures: false);
             var cached = (isQuery ? queryGradient : targetGradient).narrow(0, start, count);
             reps.mul(cached).sum().backward();
+            chunkScope.Dispose();
+            FinalizerOwnedNativeMemory.Release();
         }
 
         if (endRngState is not null)

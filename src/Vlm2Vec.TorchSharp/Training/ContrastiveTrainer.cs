@@ -266,6 +266,7 @@ public sealed class ContrastiveTrainer : IDisposable
 
                 var gradientNorm = GradientClipping.ClipAndMeasure(parameters, o.MaxGradNorm);
                 optimizer.step();
+                FinalizerOwnedNativeMemory.Release();
 
                 state.Step++;
                 state.ExamplesSeen += batch.Queries.Count;

@@ -116,11 +116,12 @@ public sealed record ContrastiveTrainingOptions
     /// With GradCache and a frozen vision tower (LoRA/DoRA by default), feed each chunk's image features from the first
     /// pass to the second instead of preparing its images and running the tower again (exact; at most 256 MiB of
     /// features per step, kept in one reservation whose untouched pages cost no memory). The tower then runs once per
-    /// image, as on the plain path, which is most of GradCache's extra cost for image-heavy batches. Off by default
-    /// (spec §1.7: the memory beyond one chunk is the representations only; with it on, the kept features grow with the
-    /// batch up to the cap, and peak RSS at batch 256 measured 1.23–1.33× batch 8's instead of 1.14–1.22×).
+    /// image, as on the plain path, which is most of GradCache's extra cost for image-heavy batches. On by default; off
+    /// follows spec §1.7 to the letter (the memory beyond one chunk is then the representations only; with it on, the
+    /// kept features grow with the batch up to the constant cap: 16 MiB at batch 256 in the training benchmark, whose
+    /// peak RSS at batch 256 is 1.16× batch 8's either way, docs/training.md).
     /// </summary>
-    public bool GradCacheReuseVisionFeatures { get; init; }
+    public bool GradCacheReuseVisionFeatures { get; init; } = true;
 
     /// <summary>
     /// Prepare inputs (image decoding, processing, tokenisation) on worker threads while the model runs: the next batch

@@ -71,7 +71,7 @@ public sealed class GradCacheTests : TorchTestBase
         var recomputedLoss = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = false }.Run(batch, 4, 4);
         var recomputed = Gradients(model);
         ZeroGradients(model);
-        Assert.False(new ContrastiveStepRunner(model, collator, 0.02, symmetric: true).ReuseFrozenVisionFeatures, "reuse is opt-in");
+        Assert.True(new ContrastiveStepRunner(model, collator, 0.02, symmetric: true).ReuseFrozenVisionFeatures, "reuse is the default");
         var reusing = new ContrastiveStepRunner(model, collator, 0.02, symmetric: true) { ReuseFrozenVisionFeatures = true };
         var reusedLoss = reusing.Run(batch, 4, 4);
         var reused = Gradients(model);
