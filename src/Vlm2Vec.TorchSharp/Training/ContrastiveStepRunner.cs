@@ -195,8 +195,6 @@ internal sealed class ContrastiveStepRunner
             }
 
             (chunks[i].IsQuery ? allQueries : allTargets).narrow(0, chunks[i].Start, chunks[i].Count).copy_(reps);
-            chunkScope.Dispose();
-            FinalizerOwnedNativeMemory.Release();
         }
 
         rows.Append(Enumerable.Range(0, chunks.Count).Where(i => !keep[i] && collatedWithoutPixels[i] is null));
@@ -256,6 +254,9 @@ internal sealed class ContrastiveStepRunner
             var reps = ChunkEncoder.Encode(_model, collated, imageFeatures[i], out _, captureImageFeatures: false);
             var cached = (isQuery ? queryGradient : targetGradient).narrow(0, start, count);
             reps.mul(cached).sum().backward();
+
+            // The second pass may allocate no managed memory at all (reused features), so no collection would free the
+            // chunk's finalizer-owned native objects before the next chunk's buffers are placed around them.
             chunkScope.Dispose();
             FinalizerOwnedNativeMemory.Release();
         }

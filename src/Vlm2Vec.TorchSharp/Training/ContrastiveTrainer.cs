@@ -266,7 +266,6 @@ public sealed class ContrastiveTrainer : IDisposable
 
                 var gradientNorm = GradientClipping.ClipAndMeasure(parameters, o.MaxGradNorm);
                 optimizer.step();
-                FinalizerOwnedNativeMemory.Release();
 
                 state.Step++;
                 state.ExamplesSeen += batch.Queries.Count;
