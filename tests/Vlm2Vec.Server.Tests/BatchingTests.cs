@@ -87,7 +87,9 @@ public sealed class BatchingTests
     [Fact]
     public async Task A_cancelled_request_releases_its_place_and_the_server_keeps_serving()
     {
-        var encoder = TestModel.Encoder(batchLatency: TimeSpan.FromMilliseconds(1000));
+        // The slow batch must outlast the server's notice of the client's disconnect, which takes a thread-pool turn
+        // and lagged past one second when the test assemblies run in parallel on two cores.
+        var encoder = TestModel.Encoder(batchLatency: TimeSpan.FromMilliseconds(3000));
         await using var server = await TestServer.StartAsync(o => o with { Batching = new DynamicBatchingOptions { MaxBatchSize = 1 } }, encoder);
         var slow = server.PostAsync(Json.Embeddings("occupies the encoder"));
         while ((await server.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/health"))).Json.GetProperty("in_flight").GetInt32() == 0)
