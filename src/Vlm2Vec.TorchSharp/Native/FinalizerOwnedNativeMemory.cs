@@ -2,7 +2,8 @@ namespace Vlm2Vec.TorchSharp;
 
 /// <summary>
 /// Frees the native objects TorchSharp 0.107 leaves to the finalizer. Many of its calls create one and never dispose it:
-/// the <c>Scalar</c> behind <c>t.add(u)</c> (alpha 1), <c>t.mul(2.0)</c> or an optimizer's coefficients — about 110 per
+/// the <c>Scalar</c> behind <c>t.add(u)</c> (alpha 1) or <c>t.mul(2.0)</c> (the trainer's AdamW step disposes its own, see
+/// <see cref="Training.ScalarDisposing.AdamW"/>) — about 110 per
 /// chunk forward and backward of the training benchmark's model. Until a collection finds
 /// them dead, their small native blocks sit between a chunk's large buffers in glibc's heap, which then cannot merge the
 /// free space around them: when nothing else allocates managed memory (GradCache's second pass with reused image

@@ -489,7 +489,7 @@ public sealed class ContrastiveTrainer : IDisposable
             groups.Add(new AdamW.ParamGroup(noDecay, o.LearningRate, o.AdamBeta1, o.AdamBeta2, o.AdamEpsilon, 0));
         }
 
-        return optim.AdamW(groups, o.LearningRate, o.AdamBeta1, o.AdamBeta2, o.AdamEpsilon, o.WeightDecay);
+        return new ScalarDisposing.AdamW(groups, o.LearningRate, o.AdamBeta1, o.AdamBeta2, o.AdamEpsilon, o.WeightDecay);
     }
 
     /// <summary>HF Trainer's rule: biases and normalisation weights (1-D, or named so) get no weight decay.</summary>
